@@ -1,0 +1,98 @@
+"""Ad-hoc, read-only SQL over the warehouse's Delta tables with DuckDB.
+
+Views come from `sql/views.sql`. The DuckDB `delta` extension is loaded from the file shipped in the
+`duckdb-extension-delta` wheel (nothing downloads). If it cannot be loaded, or for object-store
+warehouses, each table is registered as a pyarrow dataset instead (via deltalake).
+"""
+from __future__ import annotations
+
+import glob
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+_VIEW_BLOCK = re.compile(r"^-- view: (\w+)\s*$", re.M)
+READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+class SqlError(RuntimeError):
+    """A query was rejected or failed."""
+
+
+def delta_extension_path() -> str:
+    import duckdb_extension_delta
+
+    root = os.path.dirname(duckdb_extension_delta.__file__)
+    matches = glob.glob(os.path.join(root, "extensions", f"v{duckdb.__version__}", "delta.duckdb_extension"))
+    if not matches:
+        raise FileNotFoundError(f"no delta extension for duckdb {duckdb.__version__} under {root} (versions must match)")
+    return matches[0]
+
+
+def view_definitions(sql_file: Path = SQL_DIR / "views.sql") -> dict[str, str]:
+    """{view name: CREATE VIEW statement} from a views file."""
+    text = sql_file.read_text()
+    parts = _VIEW_BLOCK.split(text)
+    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+
+
+def _is_local(root: str) -> bool:
+    return "://" not in root or root.startswith("file://")
+
+
+def _table_exists(root: str, table: str, storage_options: dict | None) -> bool:
+    if _is_local(root):
+        return Path(root.removeprefix("file://"), table, "_delta_log").is_dir()
+    from corpus_assets.core.delta_tables import table_exists
+
+    return table_exists(f"{root}/{table}", storage_options)
+
+
+def connect(warehouse_root: str, storage_options: dict | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per existing Delta table of the warehouse."""
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute("SET memory_limit = ?", [memory_limit])
+    con.execute("SET VARIABLE warehouse = ?", [warehouse_root.removeprefix("file://")])
+    use_extension = _is_local(warehouse_root)
+    if use_extension:
+        try:
+            con.execute(f"LOAD '{delta_extension_path()}'")
+        except (duckdb.Error, FileNotFoundError):
+            use_extension = False
+    for name, statement in view_definitions().items():
+        table = _source_table(statement)
+        if table and not _table_exists(warehouse_root, table, storage_options):
+            continue
+        if use_extension or table is None:
+            con.execute(statement)
+        else:
+            from deltalake import DeltaTable
+
+            con.register(f"{name}", DeltaTable(f"{warehouse_root}/{table}", storage_options=storage_options).to_pyarrow_dataset())
+    return con
+
+
+def _source_table(statement: str) -> str | None:
+    match = re.search(r"delta_scan\(getvariable\('warehouse'\) \|\| '/(\w+)'\)", statement)
+    return match.group(1) if match else None
+
+
+def query_readonly(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
+    """Run one read-only statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) and return its rows."""
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise SqlError(f"cannot parse query: {exc}") from exc
+    if len(statements) != 1:
+        raise SqlError(f"expected exactly one SQL statement, got {len(statements)}")
+    if statements[0].type not in READ_ONLY_STATEMENTS:
+        raise SqlError(f"only read-only queries are allowed (got a {statements[0].type.name} statement)")
+    try:
+        return con.sql(query).to_arrow_table()
+    except duckdb.Error as exc:
+        raise SqlError(str(exc).splitlines()[0]) from exc

@@ -1,0 +1,111 @@
+"""Materialize per-shard assets through Dagster from a plain process (the `corpus` CLI, tests).
+
+Each shard is one Dagster run, recorded in the Dagster instance ($DAGSTER_HOME) so the UI shows it.
+Runs execute in a pool of worker processes, each running its runs in-process: the pool gives the
+parallelism, and every worker imports Dagster and loads the models once, not once per step.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import dagster as dg
+
+DEFAULT_DAGSTER_HOME = ".dagster"
+
+
+def ensure_dagster_home() -> str:
+    """Use $DAGSTER_HOME, else ./.dagster (created), so CLI runs and `corpus ui` share one instance."""
+    home = os.environ.get("DAGSTER_HOME") or str(Path(DEFAULT_DAGSTER_HOME).resolve())
+    Path(home).mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = home
+    return home
+
+
+def ingest_job() -> dg.JobDefinition:
+    """Job factory for `dg.reconstructable` (it must be importable by module path)."""
+    from corpus_assets.definitions import defs
+
+    return defs.resolve_job_def("ingest_shard")
+
+
+@dataclass
+class RunOutcome:
+    partition: str
+    success: bool
+    seconds: float
+    run_id: str = ""
+    error: str = ""
+    metadata: dict[str, dict] = field(default_factory=dict)  # asset name -> materialization metadata
+
+
+def _metadata_values(metadata) -> dict:
+    return {key: getattr(value, "value", value) for key, value in metadata.items()}
+
+
+def run_partition(partition: str, asset_names: list[str], run_config: dict) -> RunOutcome:
+    """Materialize `asset_names` for one shard as one Dagster run (in this process)."""
+    started = time.perf_counter()
+    instance = dg.DagsterInstance.get()
+    result = dg.execute_job(
+        dg.reconstructable(ingest_job), instance=instance, run_config=run_config,
+        tags={"dagster/partition": partition, "corpus/launched_by": "cli"},
+        asset_selection=[dg.AssetKey(name) for name in asset_names],
+    )
+    metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)
+                for event in result.get_asset_materialization_events()}
+    error = ""
+    if not result.success:
+        failures = result.get_step_failure_events()
+        error = (failures[0].step_failure_data.error.message.strip().splitlines() or ["run failed"])[-1] \
+            if failures and failures[0].step_failure_data.error else "run failed"
+    return RunOutcome(partition, result.success, time.perf_counter() - started, result.run_id, error, metadata)
+
+
+def cli_run_config(documents_config: dict | None = None) -> dict:
+    config: dict = {
+        "execution": {"config": {"in_process": {}}},
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    }
+    if documents_config:
+        config["ops"] = {"documents": {"config": documents_config}}
+    return config
+
+
+def run_partitions(partitions: list[str], asset_names: list[str], run_config: dict, workers: int,
+                   on_done: Callable[[int, int, RunOutcome], None] = lambda i, n, o: None) -> list[RunOutcome]:
+    """Run every partition, `workers` at a time; return outcomes in completion order."""
+    outcomes: list[RunOutcome] = []
+    if not partitions:
+        return outcomes
+    context = multiprocessing.get_context("spawn")  # no forking of a process that holds threads and sockets
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(partitions))), mp_context=context) as pool:
+        futures = {pool.submit(run_partition, key, asset_names, run_config): key for key in partitions}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a worker crash is reported like a failed run
+                outcome = RunOutcome(futures[future], False, 0.0, error=f"{type(exc).__name__}: {exc}")
+            outcomes.append(outcome)
+            on_done(len(outcomes), len(partitions), outcome)
+    return outcomes
+
+
+def register_partitions(instance: dg.DagsterInstance, keys: Iterable[str]) -> list[str]:
+    """Add the keys that are not yet registered; return those added."""
+    from corpus_assets.defs.sources.partitions import warc_shards
+
+    known = set(instance.get_dynamic_partitions(warc_shards.name))
+    new = [key for key in keys if key not in known]
+    if new:
+        instance.add_dynamic_partitions(warc_shards.name, new)
+    return new
+
+
+def materialized_partitions(instance: dg.DagsterInstance, asset_name: str) -> set[str]:
+    return set(instance.get_materialized_partitions(dg.AssetKey(asset_name)))
