@@ -45,9 +45,6 @@ def cmd_materialize(args) -> dict:
     source_uri = args.source or default_source_uri()
     warehouse = _warehouse_root(args.warehouse)
     assets = _parse_select(args.select)
-    # step processes read these when they build the resources
-    os.environ["CORPUS_SOURCE"] = source_uri
-    os.environ["CORPUS_WAREHOUSE"] = warehouse
     home = ensure_dagster_home()
 
     shards = plan_source_shards(CrawlSource(source_uri), args.crawl or [], args.shard_size, args.max_files)
@@ -70,7 +67,9 @@ def cmd_materialize(args) -> dict:
         status = "ok" if outcome.success else f"FAILED: {outcome.error}"
         print(f"[{done}/{total}] {outcome.partition} {status} {detail} ({outcome.seconds:.1f}s)", flush=True)
 
-    outcomes = run_partitions(keys, assets, cli_run_config(documents_config), args.workers, report)
+    # the runs' resources read these (see corpus_assets.resources)
+    env = {"CORPUS_SOURCE": source_uri, "CORPUS_WAREHOUSE": warehouse}
+    outcomes = run_partitions(keys, assets, cli_run_config(documents_config), args.workers, env, report)
     failed = [o for o in outcomes if not o.success]
     if failed:
         raise CliError(f"{len(failed)} of {len(outcomes)} shard runs failed (first: {failed[0].partition}: "

@@ -23,6 +23,7 @@ def ensure_dagster_home() -> str:
     """Use $DAGSTER_HOME, else ./.dagster (created), so CLI runs and `corpus ui` share one instance."""
     home = os.environ.get("DAGSTER_HOME") or str(Path(DEFAULT_DAGSTER_HOME).resolve())
     Path(home).mkdir(parents=True, exist_ok=True)
+    (Path(home) / "dagster.yaml").touch()  # an empty file: default settings, without the warning
     os.environ["DAGSTER_HOME"] = home
     return home
 
@@ -77,14 +78,21 @@ def cli_run_config(documents_config: dict | None = None) -> dict:
     return config
 
 
+def _set_environment(env: dict[str, str]) -> None:
+    os.environ.update(env)
+
+
 def run_partitions(partitions: list[str], asset_names: list[str], run_config: dict, workers: int,
+                   env: dict[str, str] | None = None,
                    on_done: Callable[[int, int, RunOutcome], None] = lambda i, n, o: None) -> list[RunOutcome]:
-    """Run every partition, `workers` at a time; return outcomes in completion order."""
+    """Run every partition, `workers` at a time, with `env` set in the workers (e.g. CORPUS_WAREHOUSE);
+    return outcomes in completion order."""
     outcomes: list[RunOutcome] = []
     if not partitions:
         return outcomes
     context = multiprocessing.get_context("spawn")  # no forking of a process that holds threads and sockets
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(partitions))), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(partitions))), mp_context=context,
+                             initializer=_set_environment, initargs=(env or {},)) as pool:
         futures = {pool.submit(run_partition, key, asset_names, run_config): key for key in partitions}
         for future in as_completed(futures):
             try:

@@ -1,0 +1,121 @@
+"""The documents asset through real Dagster runs into a real Delta table, queried by `corpus sql`."""
+import json
+
+import dagster as dg
+import polars as pl
+from deltalake import DeltaTable
+
+from corpus_assets.cli import main
+from corpus_assets.runner import cli_run_config, register_partitions, run_partitions
+from warc_fixtures import copy_sample, sample_files
+
+
+def sql(capsys, warehouse, query):
+    capsys.readouterr()
+    assert main(["sql", "--warehouse", str(warehouse), "--format", "json", query]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_sample_materializes_through_dagster_and_answers_sql(sample_warehouse, capsys):
+    rows = sql(capsys, sample_warehouse, "SELECT crawl, count(DISTINCT shard) AS shards, count(*) AS n, "
+                                         "count(DISTINCT doc_id) AS ids FROM documents GROUP BY crawl ORDER BY crawl")
+    assert [(r["crawl"], r["shards"]) for r in rows] == [("CC-SAMPLE-2026-03", 4), ("CC-SAMPLE-2026-07", 2)]
+    assert all(r["n"] == r["ids"] for r in rows)
+    # every response record of the sample is a document or a counted skip (2 pages have no main text)
+    responses = sum(1 for crawl in ("CC-SAMPLE-2026-03", "CC-SAMPLE-2026-07") for f in sample_files(crawl)
+                    for _ in __import__("corpus_assets.core.warc_reader", fromlist=["x"]).iter_records(open(f, "rb")))
+    assert sum(r["n"] for r in rows) == responses - 2
+    langs = {r["lang"] for r in sql(capsys, sample_warehouse, "SELECT DISTINCT lang FROM documents")}
+    assert {"de", "en", "zh", "ja", "ko", "ru", "ar"} <= langs
+    bad = sql(capsys, sample_warehouse, "SELECT count(*) AS n FROM documents WHERE n_chars <> length(text) "
+                                        "OR lang_score NOT BETWEEN 0 AND 1 OR url_host = '' AND url NOT LIKE 'http://hard::%'")
+    assert bad == [{"n": 0}]
+    # the Dagster instance recorded a materialization per shard with metadata
+    instance = dg.DagsterInstance.get()
+    assert len(instance.get_materialized_partitions(dg.AssetKey("documents"))) >= 6
+
+
+def test_sql_rejects_writes_and_bad_queries(sample_warehouse, capsys):
+    assert main(["sql", "--warehouse", str(sample_warehouse), "DROP VIEW documents"]) == 1
+    assert "read-only" in capsys.readouterr().err
+    assert main(["sql", "--warehouse", str(sample_warehouse), "SELECT nope FROM documents"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("corpus: error:") and len(err.strip().splitlines()) == 1
+    csv_out = main(["sql", "--warehouse", str(sample_warehouse), "--format", "csv", "SELECT 1 AS a, 'x' AS b"])
+    assert csv_out == 0 and capsys.readouterr().out == "a,b\n1,x\n"
+
+
+def test_rematerializing_a_partition_replaces_exactly_its_rows(tmp_path, capsys):
+    warehouse = tmp_path / "wh"
+    args = ["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-03", "--max-files", "2"]
+    assert main(args) == 0
+    first = pl.read_delta(str(warehouse / "documents")).sort("doc_id")
+    assert main(args + ["--select", "documents"]) == 0
+    second = pl.read_delta(str(warehouse / "documents")).sort("doc_id")
+    assert first.height == second.height > 0
+    assert first.select("doc_id", "shard", "text").equals(second.select("doc_id", "shard", "text"))
+    assert DeltaTable(str(warehouse / "documents")).version() == 3  # 2 shards x 2 overwrite commits
+
+
+def test_concurrent_partitions_lose_and_duplicate_nothing(tmp_path):
+    """Four shards at once from two worker processes into one Delta table, then again."""
+    warehouse = tmp_path / "wh"
+    instance = dg.DagsterInstance.get()
+    keys = [f"CC-SAMPLE-2026-03/{i:05d}" for i in range(4)]
+    register_partitions(instance, keys)
+    env = {"CORPUS_WAREHOUSE": str(warehouse)}
+    for _ in range(2):
+        outcomes = run_partitions(keys, ["documents"], cli_run_config(), workers=2, env=env)
+        assert all(o.success for o in outcomes), [o.error for o in outcomes]
+        written = sum(o.metadata["documents"]["documents_written"] for o in outcomes)
+        table = pl.read_delta(str(warehouse / "documents"))
+        assert table.height == written == table["doc_id"].n_unique()
+        assert sorted(table["shard"].unique()) == ["00000", "00001", "00002", "00003"]
+
+
+def test_multiprocess_executor_runs_a_shard(tmp_path):
+    """The job's default (multiprocess) executor, as runs launched from the UI use it."""
+    from corpus_assets.runner import ingest_job
+
+    warehouse = tmp_path / "wh"
+    instance = dg.DagsterInstance.get()
+    register_partitions(instance, ["CC-SAMPLE-2026-07/00001"])
+    import os
+    os.environ["CORPUS_WAREHOUSE"] = str(warehouse)
+    try:
+        result = dg.execute_job(dg.reconstructable(ingest_job), instance=instance,
+                                tags={"dagster/partition": "CC-SAMPLE-2026-07/00001"},
+                                asset_selection=[dg.AssetKey("documents")])
+    finally:
+        del os.environ["CORPUS_WAREHOUSE"]
+    assert result.success
+    assert pl.read_delta(str(warehouse / "documents")).height == 24
+
+
+def test_a_damaged_warc_keeps_what_was_read_and_reports_it(tmp_path):
+    source = copy_sample(tmp_path / "src", crawls=["CC-SAMPLE-2026-03"])
+    victim = sorted((source / "crawl-data/CC-SAMPLE-2026-03").rglob("*00001.warc.gz"))[0]
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    warehouse = tmp_path / "wh"
+    keys = ["CC-SAMPLE-2026-03/00000", "CC-SAMPLE-2026-03/00001"]
+    register_partitions(dg.DagsterInstance.get(), keys)
+    outcomes = {o.partition: o for o in run_partitions(keys, ["documents"], cli_run_config(), workers=2,
+                                                       env={"CORPUS_SOURCE": str(source), "CORPUS_WAREHOUSE": str(warehouse)})}
+    damaged, healthy = outcomes[keys[1]].metadata["documents"], outcomes[keys[0]].metadata["documents"]
+    assert outcomes[keys[1]].success and outcomes[keys[0]].success
+    assert len(damaged["damaged_files"]) == 1 and "00001.warc.gz" in damaged["damaged_files"][0]
+    assert 0 < damaged["documents_written"] < 38
+    assert healthy["damaged_files"] == []
+    assert healthy["records_read"] == 39 == healthy["documents_written"] + sum(healthy["skips_by_reason"].values())
+    counts = dict(pl.read_delta(str(warehouse / "documents")).group_by("shard").len().iter_rows())
+    assert counts == {"00000": healthy["documents_written"], "00001": damaged["documents_written"]}
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["materialize", "--source", str(tmp_path / "nowhere"), "--warehouse", str(tmp_path / "wh")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("corpus: error: source folder not found") and "\n" not in err
+    assert main(["materialize", "--select", "nonsense", "--warehouse", str(tmp_path / "wh")]) == 1
+    assert "unknown asset" in capsys.readouterr().err
+    assert main(["sql", "--warehouse", str(tmp_path / "empty"), "SELECT 1"]) == 1
+    assert "no warehouse" in capsys.readouterr().err

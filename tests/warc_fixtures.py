@@ -1,0 +1,55 @@
+"""Build small WARC files in tests: real sample records, crafted records, damaged copies."""
+from __future__ import annotations
+
+import gzip
+import shutil
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "data" / "sample-crawl"
+
+
+def warc_response(url: str, body: bytes, content_type: str = "text/html", status: int = 200,
+                  date: str = "2026-01-15T10:00:00Z") -> bytes:
+    """One gzip member holding a WARC response record (no digests: nothing to verify)."""
+    http = (f"HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    headers = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url + date)}>\r\n"
+               f"WARC-Target-URI: {url}\r\nWARC-Date: {date}\r\n"
+               f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(http)}\r\n\r\n").encode()
+    return gzip.compress(headers + http + b"\r\n\r\n")
+
+
+def write_crawl(root: Path, crawl: str, files: dict[str, bytes]) -> None:
+    """Write a crawl in Common Crawl's layout: crawl-data/<crawl>/warc.paths.gz and the files."""
+    rel_paths = []
+    for name, data in files.items():
+        rel = f"crawl-data/{crawl}/segments/0000.00/warc/{name}"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+        rel_paths.append(rel)
+    (root / f"crawl-data/{crawl}/warc.paths.gz").write_bytes(gzip.compress(("\n".join(rel_paths) + "\n").encode()))
+    collinfo = root / "collinfo.json"
+    import json
+    crawls = json.loads(collinfo.read_text()) if collinfo.exists() else []
+    if crawl not in [c["id"] for c in crawls]:
+        crawls.insert(0, {"id": crawl, "name": crawl})
+    collinfo.write_text(json.dumps(crawls))
+
+
+def copy_sample(dest: Path, crawls: list[str] | None = None) -> Path:
+    """A copy of the bundled sample crawl (optionally only some crawls)."""
+    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("README.md"))
+    if crawls is not None:
+        import json
+        for crawl_dir in (dest / "crawl-data").iterdir():
+            if crawl_dir.name not in crawls:
+                shutil.rmtree(crawl_dir)
+        collinfo = dest / "collinfo.json"
+        collinfo.write_text(json.dumps([c for c in json.loads(collinfo.read_text()) if c["id"] in crawls]))
+    return dest
+
+
+def sample_files(crawl: str) -> list[Path]:
+    paths = gzip.decompress((SAMPLE / f"crawl-data/{crawl}/warc.paths.gz").read_bytes()).decode().split()
+    return [SAMPLE / p for p in paths]
