@@ -74,22 +74,13 @@ def test_concurrent_partitions_lose_and_duplicate_nothing(tmp_path):
 
 
 def test_multiprocess_executor_runs_a_shard(tmp_path):
-    """The job's default (multiprocess) executor, as runs launched from the UI use it."""
-    from corpus_assets.runner import ingest_job
-
-    warehouse = tmp_path / "wh"
-    instance = dg.DagsterInstance.get()
-    register_partitions(instance, ["CC-SAMPLE-2026-07/00001"])
-    import os
-    os.environ["CORPUS_WAREHOUSE"] = str(warehouse)
-    try:
-        result = dg.execute_job(dg.reconstructable(ingest_job), instance=instance,
-                                tags={"dagster/partition": "CC-SAMPLE-2026-07/00001"},
-                                asset_selection=[dg.AssetKey("documents")])
-    finally:
-        del os.environ["CORPUS_WAREHOUSE"]
-    assert result.success
-    assert pl.read_delta(str(warehouse / "documents")).height == 24
+    """The job's multiprocess executor (one process per step), as runs launched from the UI use it."""
+    register_partitions(dg.DagsterInstance.get(), ["CC-SAMPLE-2026-07/00001"])
+    run_config = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
+    [outcome] = run_partitions(["CC-SAMPLE-2026-07/00001"], ["documents"], run_config, workers=1,
+                               env={"CORPUS_WAREHOUSE": str(tmp_path / "wh")})
+    assert outcome.success, outcome.error
+    assert pl.read_delta(str(tmp_path / "wh" / "documents")).height == 24
 
 
 def test_a_damaged_warc_keeps_what_was_read_and_reports_it(tmp_path):

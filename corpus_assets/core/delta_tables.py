@@ -70,3 +70,48 @@ def read_partition(table_uri: str, partition: dict[str, str], columns: list[str]
     dt = DeltaTable(table_uri, storage_options=storage_options or None)
     dataset = dt.to_pyarrow_dataset(partitions=[(k, "=", v) for k, v in partition.items()])
     return pl.from_arrow(dataset.to_table(columns=columns))
+
+
+def iter_partition_batches(table_uri: str, partition: dict[str, str], columns: list[str] | None = None,
+                           batch_rows: int = 5000, storage_options: dict[str, str] | None = None,
+                           filter_expression=None) -> Iterator[pl.DataFrame]:
+    """Stream one partition of a table as Polars frames of at most `batch_rows` rows (bounded memory)."""
+    import pyarrow.dataset as ds
+
+    dt = DeltaTable(table_uri, storage_options=storage_options or None)
+    dataset = dt.to_pyarrow_dataset(partitions=[(k, "=", v) for k, v in partition.items()])
+    expression = None
+    for column, value in partition.items():  # also filter rows: partition pruning alone is only a hint
+        term = ds.field(column) == value
+        expression = term if expression is None else expression & term
+    if filter_expression is not None:
+        expression = expression & filter_expression
+    for batch in dataset.to_batches(columns=columns, filter=expression, batch_size=batch_rows):
+        if batch.num_rows:
+            yield pl.from_arrow(batch)
+
+
+def transform_partition(source_uri: str, target_uri: str, partition: dict[str, str],
+                        transform: Callable[[pl.DataFrame], pl.DataFrame], columns: list[str] | None = None,
+                        batch_rows: int = 5000, storage_options: dict[str, str] | None = None,
+                        filter_expression=None) -> int:
+    """Replace `partition` of the target table with `transform` applied batch by batch to the source's
+    partition; returns rows written. The transform must keep the partition columns and accept empty frames."""
+    written = 0
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal written
+        written = 0
+        for frame in iter_partition_batches(source_uri, partition, columns, batch_rows, storage_options,
+                                            filter_expression):
+            out = transform(frame)
+            written += out.height
+            yield from out.to_arrow().cast(schema).to_batches()
+
+    empty = pl.from_arrow(DeltaTable(source_uri, storage_options=storage_options or None)
+                          .to_pyarrow_dataset().schema.empty_table())
+    if columns:
+        empty = empty.select(columns)
+    schema = transform(empty).to_arrow().schema
+    replace_partition(target_uri, batches, schema, partition, storage_options)
+    return written
