@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARD_ASSET_NAMES = ["documents"]  # per-shard assets, in dependency order
+SHARD_ASSET_NAMES = ["documents", "signals", "decisions", "corpus"]  # per-shard assets, in dependency order
 
 
 class CliError(Exception):

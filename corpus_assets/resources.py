@@ -16,7 +16,15 @@ from pydantic import Field
 from corpus_assets.core.ccsource import CrawlSource
 from corpus_assets.core.shards import Shard, plan_shards
 
-BUNDLED_SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample-crawl"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_SAMPLE = PROJECT_ROOT / "data" / "sample-crawl"
+
+
+def resolve_project_path(path: str | None) -> str | None:
+    """A config path as given if it exists from the working directory, else relative to the project."""
+    if path is None or Path(path).is_absolute() or "://" in path or Path(path).exists():
+        return path
+    return str(PROJECT_ROOT / path)
 
 
 def default_warehouse_uri() -> str:

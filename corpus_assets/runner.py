@@ -60,12 +60,20 @@ def run_partition(partition: str, asset_names: list[str], run_config: dict) -> R
     )
     metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)
                 for event in result.get_asset_materialization_events()}
-    error = ""
-    if not result.success:
-        failures = result.get_step_failure_events()
-        error = (failures[0].step_failure_data.error.message.strip().splitlines() or ["run failed"])[-1] \
-            if failures and failures[0].step_failure_data.error else "run failed"
+    error = "" if result.success else _first_failure(result)
     return RunOutcome(partition, result.success, time.perf_counter() - started, result.run_id, error, metadata)
+
+
+def _first_failure(result) -> str:
+    """The root cause of a failed run's first failed step, in one line."""
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        if error is not None:
+            lines = error.message.strip().splitlines() or ["error"]
+            return f"{event.step_key}: {lines[0][:300]}"
+    return "run failed"
 
 
 def cli_run_config(documents_config: dict | None = None) -> dict:

@@ -8,3 +8,15 @@
 -- view: documents
 CREATE OR REPLACE VIEW documents AS
 SELECT * FROM delta_scan(getvariable('warehouse') || '/documents');
+
+-- view: signals
+CREATE OR REPLACE VIEW signals AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/signals');
+
+-- view: decisions
+CREATE OR REPLACE VIEW decisions AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/decisions');
+
+-- view: corpus
+CREATE OR REPLACE VIEW corpus AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/corpus');

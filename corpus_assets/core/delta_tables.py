@@ -67,28 +67,45 @@ def table_exists(table_uri: str, storage_options: dict[str, str] | None = None) 
 def read_partition(table_uri: str, partition: dict[str, str], columns: list[str] | None = None,
                    storage_options: dict[str, str] | None = None) -> pl.DataFrame:
     """Rows of one partition (partition pruning: only that partition's files are read)."""
+    frames = list(iter_partition_batches(table_uri, partition, columns, 100_000, storage_options))
+    if frames:
+        return pl.concat(frames)
+    schema = DeltaTable(table_uri, storage_options=storage_options or None).to_pyarrow_dataset().schema
+    empty = pl.from_arrow(schema.empty_table())
+    return empty.select(columns) if columns else empty
+
+
+def partition_files(table_uri: str, partition: dict[str, str], storage_options: dict[str, str] | None = None) -> list[str]:
+    """URIs of the Parquet files holding one partition, from the Delta log."""
     dt = DeltaTable(table_uri, storage_options=storage_options or None)
-    dataset = dt.to_pyarrow_dataset(partitions=[(k, "=", v) for k, v in partition.items()])
-    return pl.from_arrow(dataset.to_table(columns=columns))
+    return dt.file_uris(partition_filters=[(k, "=", v) for k, v in partition.items()])
+
+
+def iter_file_batches(files: list[str], partition: dict[str, str], columns: list[str] | None = None,
+                      batch_rows: int = 5000, filter_expression=None) -> Iterator[pl.DataFrame]:
+    """Stream a partition's files as Polars frames of at most `batch_rows` rows (bounded memory).
+
+    pyarrow alone reads the files, so this can feed a delta-rs writer (which must not call back into
+    delta-rs while it consumes the stream). Partition columns are added back as constants.
+    """
+    import pyarrow.dataset as ds
+
+    if not files:
+        return
+    file_columns = None if columns is None else [c for c in columns if c not in partition]
+    for batch in ds.dataset(files, format="parquet").to_batches(columns=file_columns, filter=filter_expression,
+                                                                batch_size=batch_rows):
+        if batch.num_rows:
+            frame = pl.from_arrow(batch).with_columns(pl.lit(v, pl.String).alias(k) for k, v in partition.items())
+            yield frame.select(columns) if columns else frame
 
 
 def iter_partition_batches(table_uri: str, partition: dict[str, str], columns: list[str] | None = None,
                            batch_rows: int = 5000, storage_options: dict[str, str] | None = None,
                            filter_expression=None) -> Iterator[pl.DataFrame]:
-    """Stream one partition of a table as Polars frames of at most `batch_rows` rows (bounded memory)."""
-    import pyarrow.dataset as ds
-
-    dt = DeltaTable(table_uri, storage_options=storage_options or None)
-    dataset = dt.to_pyarrow_dataset(partitions=[(k, "=", v) for k, v in partition.items()])
-    expression = None
-    for column, value in partition.items():  # also filter rows: partition pruning alone is only a hint
-        term = ds.field(column) == value
-        expression = term if expression is None else expression & term
-    if filter_expression is not None:
-        expression = expression & filter_expression
-    for batch in dataset.to_batches(columns=columns, filter=expression, batch_size=batch_rows):
-        if batch.num_rows:
-            yield pl.from_arrow(batch)
+    """Stream one partition of a table as Polars frames (see `iter_file_batches`)."""
+    files = partition_files(table_uri, partition, storage_options)
+    yield from iter_file_batches(files, partition, columns, batch_rows, filter_expression)
 
 
 def transform_partition(source_uri: str, target_uri: str, partition: dict[str, str],
@@ -98,12 +115,12 @@ def transform_partition(source_uri: str, target_uri: str, partition: dict[str, s
     """Replace `partition` of the target table with `transform` applied batch by batch to the source's
     partition; returns rows written. The transform must keep the partition columns and accept empty frames."""
     written = 0
+    files = partition_files(source_uri, partition, storage_options)
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal written
         written = 0
-        for frame in iter_partition_batches(source_uri, partition, columns, batch_rows, storage_options,
-                                            filter_expression):
+        for frame in iter_file_batches(files, partition, columns, batch_rows, filter_expression):
             out = transform(frame)
             written += out.height
             yield from out.to_arrow().cast(schema).to_batches()

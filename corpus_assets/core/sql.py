@@ -33,11 +33,16 @@ def delta_extension_path() -> str:
     return matches[0]
 
 
-def view_definitions(sql_file: Path = SQL_DIR / "views.sql") -> dict[str, str]:
-    """{view name: CREATE VIEW statement} from a views file."""
-    text = sql_file.read_text()
-    parts = _VIEW_BLOCK.split(text)
-    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+VIEW_FILES = ("views.sql", "funnel.sql")  # table views first, then views derived from them
+
+
+def view_definitions(sql_files: tuple[str, ...] = VIEW_FILES) -> dict[str, str]:
+    """{view name: CREATE VIEW statement}, in file order, from the `-- view: NAME` blocks of the SQL files."""
+    views: dict[str, str] = {}
+    for name in sql_files:
+        parts = _VIEW_BLOCK.split((SQL_DIR / name).read_text())
+        views.update({parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)})
+    return views
 
 
 def _is_local(root: str) -> bool:
@@ -68,7 +73,12 @@ def connect(warehouse_root: str, storage_options: dict | None = None, memory_lim
         table = _source_table(statement)
         if table and not _table_exists(warehouse_root, table, storage_options):
             continue
-        if use_extension or table is None:
+        if table is None:  # a derived view: only when the views it reads exist
+            try:
+                con.execute(statement)
+            except duckdb.CatalogException:
+                pass
+        elif use_extension:
             con.execute(statement)
         else:
             from deltalake import DeltaTable

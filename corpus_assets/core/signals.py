@@ -1,0 +1,418 @@
+"""Per-document quality signals (numbers, never pass/fail).
+
+The columns are the quantities behind the well-known heuristic rule sets, so the keep/drop
+decision (``decisions.py`` + ``configs/filters.yaml``) can be re-run with other thresholds
+without recomputing anything.  ``compute_signals(df)`` maps a frame with ``doc_id``, ``text``,
+``lang`` to ``doc_id`` + the ``SIGNAL_SCHEMA`` columns; ``document_signals(text, lang)`` is the
+same for one document.
+
+Tokens and words (``words.py``): *tokens* are words plus symbol runs (``.``, ``...``, ``#``), in
+text order - what datatrove gets from nltk; *words* are the tokens that contain a word
+character.  zh is segmented with jieba, ja by script runs, other languages by regex.
+
+Lines: line fractions are taken over NON-EMPTY lines.  resiliparse separates blocks with an
+empty line while trafilatura - whose output FineWeb's thresholds were tuned on - does not;
+counting the blank lines would make every resiliparse page look "short-lined" and
+"unpunctuated".  The repetition signals keep datatrove's exact line/paragraph splitting.
+``\r\n`` / ``\r`` are normalised to ``\n`` first.
+
+Gopher quality (Rae et al. 2021, App. A; datatrove ``GopherQualityFilter``)
+    gopher_word_count           words
+    gopher_mean_word_length     mean word length in characters
+    gopher_hash_word_ratio      ``text.count("#")`` / words
+    gopher_ellipsis_word_ratio  (``"..."`` + ``"…"`` occurrences) / words
+    gopher_bullet_line_frac     lines starting (after spaces) with a bullet: • - * ● ▪ ◦ ‣
+    gopher_ellipsis_line_frac   lines ending (after strip) in ``...`` or ``…``
+    gopher_alpha_word_frac      words containing an alphabetic character / words
+    gopher_stop_word_count      words in the language's stop-word list (any of lower/Title/UPPER)
+  The ratios are per *word*, as the Gopher paper states them.  datatrove divides by nltk tokens
+  (punctuation included); with that denominator clean, punctuation-rich text such as Wikipedia
+  scores ~0.72 and fails the 0.8 alpha rule.
+
+Gopher repetition (datatrove ``GopherRepetitionFilter``, same definitions, checked against a
+literal re-implementation in tests/test_signals.py)
+    gopher_dup_para_frac, gopher_dup_para_char_frac   paragraphs = ``re.split(r"\n{2,}",
+        text.strip())``; repeated occurrences / paragraphs and their chars / ``len(text)``
+    gopher_dup_line_frac, gopher_dup_line_char_frac   the same with ``re.split(r"\n+", text)``
+    gopher_top_{2,3,4}gram_char_frac   chars of the most frequent token n-gram (first seen wins
+        ties; tokens joined by a space - by nothing for zh/ja) x its count / ``len(text)``
+    gopher_dup_{5..10}gram_char_frac   chars (tokens concatenated) of n-grams equal to an earlier
+        one, scanning left to right and jumping n tokens past each duplicate / ``len(text)``
+
+C4 (Raffel et al. 2020; datatrove ``C4QualityFilter`` as FineWeb configures it)
+    c4_terminal_punct_line_frac   lines ending, after citation marks ([1], [edit], ...) and
+        spaces are removed, in terminal punctuation (``. ! ? " '`` + CJK/Arabic/Indic enders
+        and closing quotes, see ``TERMINAL_PUNCT``) but not in ``...``
+    c4_lorem_ipsum_count          occurrences of "lorem ipsum" (case-insensitive)
+    c4_javascript_line_count      candidate lines mentioning "javascript"
+    c4_curly_bracket_line_count   other candidate lines containing ``{``
+    c4_policy_line_count          other candidate lines with a cookie/terms-of-use/privacy phrase
+    c4_sentence_count             sentences in the remaining candidate lines
+  Candidate lines are the ones C4 looks at further: >= 3 words (``line.split()``; segmenter
+  words for zh/ja) and no word over 1000 characters.  As in FineWeb's use of C4 the
+  terminal-punctuation line filter is not applied before counting sentences (its share is the
+  first signal).  Sentences per line = 1 + internal boundaries, counted with ``str.count``:
+  ``". "``, ``"? "``, ``"! "``, ``'." '``, ``".” "`` and CJK 。！？ not at the end of the line
+  (no abbreviation handling, unlike nltk's punkt).
+
+FineWeb (Penedo et al. 2024; datatrove ``FineWebQualityFilter``)
+    fineweb_line_punct_frac      lines ending (after strip) in terminal punctuation
+    fineweb_short_line_frac      lines of <= 30 characters (after strip)
+    fineweb_dup_line_char_frac   chars in repeated occurrences of non-empty lines / chars of the
+                                 text without newlines (datatrove's definition)
+    fineweb_newline_word_ratio   line breaks between non-empty lines / tokens
+
+CJK: for zh/ja the words come from the segmenter, so a clean Chinese article has hundreds of
+words rather than the handful of whitespace "words" a naive split finds; terminal punctuation
+includes 。！？」』”; n-gram repetition runs on segmenter tokens.
+
+Empty, whitespace-only or null text gives zeros everywhere (never NaN, never an exception).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+from itertools import compress, groupby
+from operator import methodcaller
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from corpus_assets.core.words import WORD_CHAR_MATCH, is_unspaced, stopwords, tokenize
+
+__all__ = ["SIGNAL_SCHEMA", "SIGNAL_COLUMNS", "document_signals", "compute_signals"]
+
+TOP_NGRAMS = (2, 3, 4)
+DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+
+SIGNAL_SCHEMA: dict[str, pl.DataType] = {
+    # Gopher quality
+    "gopher_word_count": pl.Int64(),
+    "gopher_mean_word_length": pl.Float64(),
+    "gopher_hash_word_ratio": pl.Float64(),
+    "gopher_ellipsis_word_ratio": pl.Float64(),
+    "gopher_bullet_line_frac": pl.Float64(),
+    "gopher_ellipsis_line_frac": pl.Float64(),
+    "gopher_alpha_word_frac": pl.Float64(),
+    "gopher_stop_word_count": pl.Int64(),
+    # Gopher repetition
+    "gopher_dup_para_frac": pl.Float64(),
+    "gopher_dup_para_char_frac": pl.Float64(),
+    "gopher_dup_line_frac": pl.Float64(),
+    "gopher_dup_line_char_frac": pl.Float64(),
+    **{f"gopher_top_{n}gram_char_frac": pl.Float64() for n in TOP_NGRAMS},
+    **{f"gopher_dup_{n}gram_char_frac": pl.Float64() for n in DUP_NGRAMS},
+    # C4
+    "c4_terminal_punct_line_frac": pl.Float64(),
+    "c4_lorem_ipsum_count": pl.Int64(),
+    "c4_javascript_line_count": pl.Int64(),
+    "c4_curly_bracket_line_count": pl.Int64(),
+    "c4_policy_line_count": pl.Int64(),
+    "c4_sentence_count": pl.Int64(),
+    # FineWeb
+    "fineweb_line_punct_frac": pl.Float64(),
+    "fineweb_short_line_frac": pl.Float64(),
+    "fineweb_dup_line_char_frac": pl.Float64(),
+    "fineweb_newline_word_ratio": pl.Float64(),
+}
+SIGNAL_COLUMNS: tuple[str, ...] = tuple(SIGNAL_SCHEMA)
+
+# ---------------------------------------------------------------------------
+# constants / precompiled regexes
+
+# C4 END_PUNCTUATION == FineWeb stop_chars, plus CJK / Arabic / Indic sentence enders and
+# typographic closing quotes.
+TERMINAL_PUNCT = (".", "?", "!", '"', "'", "。", "！", "？", "．", "｡", "」", "』", "”", "’", "؟", "।", "॥", "۔")
+SHORT_LINE_LENGTH = 30
+MAX_C4_WORD_LENGTH = 1000
+MIN_C4_WORDS_PER_LINE = 3
+POLICY_SUBSTRINGS = (
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+)
+
+BULLETS = ("•", "-", "*", "●", "▪", "◦", "‣")
+_BULLET_START = re.compile(r"\s*[" + re.escape("".join(BULLETS)) + "]").match
+_ENDS_WITH_ELLIPSIS = methodcaller("endswith", ("...", "\u2026"))
+_ENDS_WITH_TERMINAL = methodcaller("endswith", TERMINAL_PUNCT)
+_ENDS_WITH_DOTS = methodcaller("endswith", "...")
+_ENDS_WITH_CJK_ENDER = methodcaller("endswith", ("\u3002", "\uff01", "\uff1f"))
+_CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
+# "has an alphabetic char" (str.isalpha): word chars minus digits, "_" and the common
+# non-decimal numerals (superscripts, vulgar fractions, number forms, circled numbers).
+_HAS_ALPHA = re.compile(
+    r"[^\W\d_\u00b2\u00b3\u00b9\u00bc-\u00be\u0f2a-\u0f33\u2150-\u218f\u2460-\u24ff\u2776-\u2793]"
+).search
+_CJK_SENTENCE_ENDERS = ("。", "！", "？")
+
+
+_ZERO: dict[str, Any] = {k: (0 if v == pl.Int64() else 0.0) for k, v in SIGNAL_SCHEMA.items()}
+
+
+def _c4_terminal(line: str) -> int:
+    return int(line.endswith(TERMINAL_PUNCT) and not line.endswith("..."))
+
+
+@lru_cache(maxsize=None)
+def _stopword_variants(lang: str) -> frozenset[str]:
+    """Stop words as lower/Capitalised/UPPER forms, so tokens need no per-token .lower()."""
+    sw = stopwords(lang)
+    return frozenset(sw | {w.capitalize() for w in sw} | {w.upper() for w in sw})
+
+
+def _dup_elements(items: list[str]) -> tuple[int, int]:
+    """(repeated occurrences, chars of repeated occurrences) - datatrove ``find_duplicates``."""
+    if len(items) < 2:
+        return 0, 0
+    counts = Counter(items)
+    if len(counts) == len(items):
+        return 0, 0
+    dup_n = 0
+    dup_chars = 0
+    for item, c in counts.items():
+        if c > 1:
+            dup_n += c - 1
+            dup_chars += len(item) * (c - 1)
+    return dup_n, dup_chars
+
+
+_P = np.uint64(0x100000001B3)  # FNV-64 prime: n-gram key = key(n-1) * P + hash(token), mod 2**64
+
+
+def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_len: int) -> None:
+    """Top 2/3/4-gram and duplicated 5..10-gram char fractions (datatrove definitions).
+
+    N-grams are compared by a 64-bit polynomial hash of the tokens' str hashes (collision
+    probability ~1e-19 per pair), built with numpy instead of materialising tuples.
+    """
+    n_toks = len(toks)
+    if n_toks < 2 or text_len == 0:
+        return
+    h = np.fromiter(map(hash, toks), dtype=np.int64, count=n_toks).view(np.uint64)
+    keys: dict[int, np.ndarray] = {}
+    k = h
+    with np.errstate(over="ignore"):
+        for n in range(2, min(DUP_NGRAMS[-1], n_toks) + 1):
+            k = k[:-1] * _P + h[n - 1 :]
+            keys[n] = k
+
+    # top n-grams: datatrove's Counter.most_common(1) picks, among the n-grams with the
+    # highest count, the one seen first; chars = len(" ".join(gram)) * count.
+    for n in TOP_NGRAMS:
+        kn = keys.get(n)
+        if kn is None:
+            break
+        sk = np.sort(kn)
+        starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
+        counts = np.diff(starts, append=sk.shape[0])
+        cnt = int(counts.max())
+        if cnt == 1:
+            pos = 0
+        else:
+            top_keys = sk[starts[counts == cnt]]
+            if top_keys.shape[0] == 1:
+                pos = int(np.argmax(kn == top_keys[0]))
+            elif top_keys.shape[0] <= 16:
+                pos = int(np.argmax((kn[:, None] == top_keys[None, :]).any(axis=1)))
+            else:
+                pos = int(np.argmax(np.isin(kn, top_keys)))
+        gram_len = sum(map(len, toks[pos : pos + n])) + sep_len * (n - 1)
+        out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
+
+    k5 = keys.get(DUP_NGRAMS[0])
+    if k5 is None:
+        return
+    order = np.argsort(k5)
+    sk = k5[order]
+    same_as_prev = sk[1:] == sk[:-1]
+    if not same_as_prev.any():
+        return  # no repeated 5-gram => no repeated n-gram for any n >= 5
+    # An n-gram (n >= 5) can only be a duplicate where its leading 5-gram repeats; positions
+    # whose n-gram is unique can never match later, so datatrove's left-to-right scan
+    # (find_all_duplicate: count a repeat, jump n tokens) only has to visit these positions.
+    rep_sorted = np.zeros(sk.shape[0], dtype=bool)
+    rep_sorted[1:] |= same_as_prev
+    rep_sorted[:-1] |= same_as_prev
+    mask = np.empty_like(rep_sorted)
+    mask[order] = rep_sorted
+    cand_arr = np.flatnonzero(mask)
+    cand = cand_arr.tolist()
+    for n in DUP_NGRAMS:
+        kn = keys.get(n)
+        if kn is None:
+            break
+        ck = kn[cand_arr[cand_arr <= n_toks - n]].tolist()
+        seen: set = set()
+        idx = 0
+        rep = 0
+        for p, g in zip(cand, ck):
+            if p < idx:
+                continue
+            if g in seen:
+                rep += sum(map(len, toks[p : p + n]))
+                idx = p + n
+            else:
+                seen.add(g)
+                idx = p + 1
+        out[f"gopher_dup_{n}gram_char_frac"] = rep / text_len
+
+
+def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:
+    """All SIGNAL_SCHEMA values for one document (a plain dict, name -> int/float)."""
+    out = dict(_ZERO)
+    if not text or text.isspace():
+        return out
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lang = (lang or "").lower()
+    unspaced = is_unspaced(lang)
+    text_len = len(text)
+
+    # ---- lines -------------------------------------------------------------------------
+    # Line-level fractions are taken over NON-EMPTY lines: resiliparse separates blocks with
+    # a blank line, trafilatura (whose output FineWeb's thresholds were tuned on) does not, and
+    # blank lines would otherwise count as "short" / "no punctuation" lines.
+    lines = text.splitlines()
+    stripped_all = list(map(str.strip, lines))
+    ne_lines = list(compress(lines, stripped_all))  # raw non-empty lines
+    stripped = list(filter(None, stripped_all))  # the same lines, stripped
+    n_ne = len(stripped)
+
+    # ---- tokens ------------------------------------------------------------------------
+    if unspaced:
+        line_toks = [tokenize(line, lang) for line in stripped]
+        toks = [t for lt in line_toks for t in lt]
+    else:
+        line_toks = None
+        toks = tokenize(text, lang)
+    n_toks = len(toks)
+    words = list(filter(WORD_CHAR_MATCH, toks))
+    n_words = len(words)
+
+    # ---- Gopher quality ----------------------------------------------------------------
+    out["gopher_word_count"] = n_words
+    if n_words:
+        out["gopher_mean_word_length"] = sum(map(len, words)) / n_words
+        out["gopher_hash_word_ratio"] = text.count("#") / n_words
+        out["gopher_ellipsis_word_ratio"] = (text.count("...") + text.count("\u2026")) / n_words
+        out["gopher_alpha_word_frac"] = len(list(filter(_HAS_ALPHA, words))) / n_words
+        sw = _stopword_variants(lang)
+        if sw:
+            out["gopher_stop_word_count"] = sum(map(sw.__contains__, words))
+    if n_ne:
+        out["gopher_bullet_line_frac"] = len(list(filter(_BULLET_START, ne_lines))) / n_ne
+        out["gopher_ellipsis_line_frac"] = sum(map(_ENDS_WITH_ELLIPSIS, stripped)) / n_ne
+
+    # ---- Gopher repetition (datatrove definitions, on the raw text) ---------------------
+    # paragraphs = re.split(r"\n{2,}", text.strip()): runs of non-empty "\n"-pieces
+    paragraphs = ["\n".join(g) for k, g in groupby(text.strip().split("\n"), key=bool) if k]
+    dn, dc = _dup_elements(paragraphs)
+    out["gopher_dup_para_frac"] = dn / len(paragraphs)
+    out["gopher_dup_para_char_frac"] = dc / text_len
+    # lines = re.split(r"\n+", text): the non-empty pieces, plus "" at either end
+    f_lines = text.split("\n")
+    r_lines = list(filter(None, f_lines))
+    if not f_lines[0]:
+        r_lines.insert(0, "")
+    if len(f_lines) > 1 and not f_lines[-1]:
+        r_lines.append("")
+    dn, dc = _dup_elements(r_lines)
+    out["gopher_dup_line_frac"] = dn / len(r_lines)
+    out["gopher_dup_line_char_frac"] = dc / text_len
+    _repetition_ngrams(toks, 0 if unspaced else 1, out, text_len)
+
+    # ---- FineWeb -----------------------------------------------------------------------
+    if n_ne:
+        out["fineweb_line_punct_frac"] = sum(map(_ENDS_WITH_TERMINAL, stripped)) / n_ne
+        out["fineweb_short_line_frac"] = sum(map(SHORT_LINE_LENGTH.__ge__, map(len, stripped))) / n_ne
+        dn, dc = _dup_elements(ne_lines)
+        denom = text_len - text.count("\n")
+        if dc and denom:
+            out["fineweb_dup_line_char_frac"] = dc / denom
+    if n_toks:
+        # newlines between non-empty lines (blank-line runs collapsed), per token
+        out["fineweb_newline_word_ratio"] = max(n_ne - 1, 0) / n_toks
+
+    # ---- C4 ----------------------------------------------------------------------------
+    text_lower = text.lower()
+    out["c4_lorem_ipsum_count"] = text_lower.count("lorem ipsum")
+    if n_ne:
+        # terminal punctuation, not "...", after removing citation marks ([1], [edit], ...)
+        n_term = sum(map(_ENDS_WITH_TERMINAL, stripped)) - sum(map(_ENDS_WITH_DOTS, stripped))
+        if "[" in text:
+            for line in stripped:
+                if line.endswith("]"):
+                    lc = _CITATION.sub("", line)
+                    n_term += _c4_terminal(lc) - _c4_terminal(line)
+        out["c4_terminal_punct_line_frac"] = n_term / n_ne
+
+    # candidate lines: >= 3 words and no word > 1000 chars
+    if unspaced:
+        word_counts = [len(list(filter(WORD_CHAR_MATCH, lt))) for lt in line_toks]  # type: ignore[union-attr]
+    else:
+        word_counts = list(map(len, map(str.split, stripped)))
+    cand = [ln for ln, wc in zip(stripped, word_counts) if wc >= MIN_C4_WORDS_PER_LINE]
+    if any(len(ln) > MAX_C4_WORD_LENGTH for ln in cand):
+        cand = [ln for ln in cand if len(ln) <= MAX_C4_WORD_LENGTH or max(map(len, ln.split())) <= MAX_C4_WORD_LENGTH]
+    js = curly = policy = 0
+    check_js = "javascript" in text_lower
+    check_curly = "{" in text
+    check_policy = any(p in text_lower for p in POLICY_SUBSTRINGS)
+    if check_js or check_curly or check_policy:  # datatrove order: javascript, {, policy
+        kept = []
+        for line in cand:
+            low = line.lower() if (check_js or check_policy) else line
+            if check_js and "javascript" in low:
+                js += 1
+            elif check_curly and "{" in line:
+                curly += 1
+            elif check_policy and any(p in low for p in POLICY_SUBSTRINGS):
+                policy += 1
+            else:
+                kept.append(line)
+        cand = kept
+    if cand:
+        kept_text = "\n".join(cand)
+        if "[" in kept_text:
+            kept_text = _CITATION.sub("", kept_text)
+        # sentences = lines + internal boundaries ("X. Y", "X? Y", 'X." Y', CJK 。！？ not at line end)
+        boundaries = (
+            kept_text.count(". ")
+            + kept_text.count("? ")
+            + kept_text.count("! ")
+            + kept_text.count('." ')
+            + kept_text.count(".\u201d ")
+        )
+        if any(c in kept_text for c in _CJK_SENTENCE_ENDERS):
+            boundaries += kept_text.count("\u3002") + kept_text.count("\uff01") + kept_text.count("\uff1f")
+            boundaries -= sum(map(_ENDS_WITH_CJK_ENDER, cand))
+        out["c4_sentence_count"] = len(cand) + boundaries
+    out["c4_javascript_line_count"] = js
+    out["c4_curly_bracket_line_count"] = curly
+    out["c4_policy_line_count"] = policy
+    return out
+
+
+def compute_signals(df: pl.DataFrame) -> pl.DataFrame:
+    """``doc_id`` (str) + every SIGNAL_SCHEMA column, exact dtypes, one row per input row in input
+    order, for a frame with ``doc_id``, ``text`` and ``lang`` (null text/lang allowed)."""
+    missing = {"doc_id", "text", "lang"} - set(df.columns)
+    if missing:
+        raise ValueError(f"compute_signals: input frame lacks column(s) {sorted(missing)}")
+    cols = SIGNAL_COLUMNS
+    rows = [
+        tuple(map(document_signals(text, lang).__getitem__, cols))
+        for text, lang in zip(df.get_column("text").to_list(), df.get_column("lang").to_list())
+    ]
+    columns = list(zip(*rows)) if rows else [() for _ in cols]
+    return pl.DataFrame(
+        [df.get_column("doc_id").cast(pl.String).alias("doc_id")]
+        + [pl.Series(c, list(v), dtype=SIGNAL_SCHEMA[c]) for c, v in zip(cols, columns)]
+    )

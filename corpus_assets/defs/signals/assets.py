@@ -1,0 +1,97 @@
+"""Silver: quality signals, PII counts and safety tags per document; keep/drop decisions from a config."""
+import time
+from functools import lru_cache
+from typing import Optional
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from corpus_assets.core.delta_tables import read_partition, transform_partition
+from corpus_assets.core.filter_config import config_hash, load_filter_config
+from corpus_assets.core.decisions import decide
+from corpus_assets.core.safety import BadWords, UrlBlocklist
+from corpus_assets.core.stages import SIGNALS_INPUT, signals_frame
+from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
+from corpus_assets.resources import Warehouse, resolve_project_path
+
+DEFAULT_FILTER_CONFIG = "configs/filters.yaml"
+
+
+@lru_cache(maxsize=4)
+def _safety_lists(blocklist_path: Optional[str], wordlist_dir: Optional[str]):
+    blocklist = UrlBlocklist.load(blocklist_path) if blocklist_path else UrlBlocklist.default()
+    return blocklist, BadWords.load(wordlist_dir)
+
+
+class SignalsConfig(dg.Config):
+    url_blocklist: Optional[str] = Field(
+        default=None, description="domain/URL blocklist (file, folder or UT1 .tar.gz); default: the small bundled list")
+    wordlists: Optional[str] = Field(default=None, description="folder of ldnoobw-<lang>.txt lists; default: bundled")
+
+
+class DecisionsConfig(dg.Config):
+    filter_config: str = Field(default=DEFAULT_FILTER_CONFIG,
+                               description="filter thresholds (YAML), relative to the project or absolute")
+
+
+def _rows_by(frame: pl.DataFrame, column: str) -> dict:
+    return dict(frame.group_by(column).len().sort("len", descending=True).iter_rows())
+
+
+@dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=["documents"])
+def signals(context: dg.AssetExecutionContext, config: SignalsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per document: Gopher quality and repetition, C4 and FineWeb line signals (CJK-aware word
+    segmentation), PII counts by type, and safety tags (URL blocklist, bad-word ratio). Numbers, not
+    verdicts: `decisions` applies thresholds. No text is stored here."""
+    shard = shard_of(context)
+    blocklist, badwords = _safety_lists(resolve_project_path(config.url_blocklist),
+                                        resolve_project_path(config.wordlists))
+    started = time.perf_counter()
+    rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("signals"),
+                               delta_partition(shard), lambda docs: signals_frame(docs, blocklist, badwords),
+                               columns=SIGNALS_INPUT, storage_options=warehouse.options())
+    seconds = time.perf_counter() - started
+    table = read_partition(warehouse.table_uri("signals"), delta_partition(shard),
+                           ["safety_tags", "pii_email_count", "pii_phone_count"], warehouse.options())
+    tags = table.select(pl.col("safety_tags").explode().drop_nulls().value_counts(sort=True)).unnest("safety_tags")
+    return dg.MaterializeResult(metadata={
+        "documents": rows,
+        "safety_tags": {row[0]: row[1] for row in tags.iter_rows()},
+        "docs_with_email": int((table["pii_email_count"] > 0).sum()),
+        "docs_with_phone": int((table["pii_phone_count"] > 0).sum()),
+        "seconds": round(seconds, 2),
+        "docs_per_s": round(rows / max(seconds, 1e-9), 1),
+    })
+
+
+@dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=[signals])
+def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+    """keep / drop_reasons per document from the versioned filter config (per-language thresholds);
+    the config hash is stored on every row. Changing the config re-runs only this step."""
+    shard = shard_of(context)
+    filters = load_filter_config(resolve_project_path(config.filter_config))
+    started = time.perf_counter()
+
+    def apply(frame: pl.DataFrame) -> pl.DataFrame:
+        verdicts = decide(frame, filters)
+        return frame.select("doc_id", "crawl", "shard", "url", "lang").join(verdicts, on="doc_id", how="left",
+                                                                            maintain_order="left")
+
+    rows = transform_partition(warehouse.table_uri("signals"), warehouse.table_uri("decisions"),
+                               delta_partition(shard), apply, storage_options=warehouse.options())
+    table = read_partition(warehouse.table_uri("decisions"), delta_partition(shard),
+                           ["keep", "drop_reasons", "lang"], warehouse.options())
+    reasons = table.select(pl.col("drop_reasons").explode().drop_nulls().alias("reason"))
+    kept = int(table["keep"].sum())
+    return dg.MaterializeResult(metadata={
+        "documents": rows,
+        "kept": kept,
+        "dropped": rows - kept,
+        "kept_share": round(kept / rows, 3) if rows else 0.0,
+        "drops_by_reason": _rows_by(reasons, "reason") if reasons.height else {},
+        "kept_by_language": _rows_by(table.filter("keep"), "lang") if kept else {},
+        "filter_config": config.filter_config,
+        "filter_config_hash": config_hash(filters),
+        "seconds": round(time.perf_counter() - started, 2),
+    })

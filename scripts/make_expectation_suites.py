@@ -1,0 +1,385 @@
+"""Generate the Great Expectations suites in ``expectations/*.json`` from the code they guard.
+
+    .venv/bin/python scripts/make_expectation_suites.py          # rewrite expectations/*.json
+    .venv/bin/python scripts/make_expectation_suites.py --check  # exit 1 if a file is out of date
+
+The JSON files are the reviewable artefact (GX 1.x ``ExpectationSuite`` JSON, loaded by
+``corpus_assets.core.expectations.load_suite``); this script only saves typing and keeps
+them in step with the code: column types come from ``DOCUMENTS_SCHEMA`` / ``SIGNAL_SCHEMA``,
+the language set from the lid.176 model's labels, signal ranges from ``SIGNAL_SCHEMA``
+names, PII count columns from ``pii.PII_TYPES``.  Edit this script, re-run it, review the
+JSON diff.
+
+Engine settings live next to GX's own keys (GX ignores them):
+
+* suite ``meta.corpus_assets``: ``index_column`` (id reported for failing rows),
+  ``text_columns`` (validated in row chunks, dropped from every other batch),
+  ``derived_columns`` (``name: Polars SQL expression`` added before validation),
+  ``derived_frames`` (``name: {sql, index_column}``: a Polars SQL query over the table,
+  ``FROM self``), ``custom_checks`` (named cross-table checks of the engine);
+* expectation ``meta``: ``frame`` (a derived frame instead of the table rows),
+  ``requires`` (context flags: ``expect_rows``, ``partition``), ``optional`` (skip, not fail,
+  when a column it names is absent).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pyarrow as pa  # noqa: E402
+import polars as pl  # noqa: E402
+
+from corpus_assets.core.documents import DOCUMENTS_SCHEMA  # noqa: E402
+from corpus_assets.core.langid import LanguageIdentifier  # noqa: E402
+from corpus_assets.core.pii import PII_TYPES  # noqa: E402
+from corpus_assets.core.signals import SIGNAL_SCHEMA  # noqa: E402
+
+OUT_DIR = ROOT / "expectations"
+
+# lid.176 labels plus the identifier's own fallback for text with no letters at all
+UNDETERMINED_LANG = "und"
+DOC_ID_REGEX = r"^[0-9a-f]{32}$"
+URL_REGEX = r"^https?://"
+# numpy integer dtypes + pandas' nullable ones (an integer column with nulls converts to those)
+INT_TYPES = [*(f"{u}int{b}" for u in ("", "u") for b in (8, 16, 32, 64)),
+             *(f"{u}Int{b}Dtype" for u in ("", "U") for b in (8, 16, 32, 64))]
+PII_COUNT_COLUMNS = [f"pii_{kind}_count" for kind in PII_TYPES]
+
+# ---------------------------------------------------------------------------------------------
+# PII patterns for the corpus text.  Deliberately conservative: each one only fires on a shape
+# that corpus_assets.core.pii *does* mask (so a hit means masking was skipped or regressed),
+# never on the typed placeholders (<EMAIL>, <PHONE>, <ID_NUMBER>, <CARD>) and not on the cases
+# pii.py leaves alone on purpose (git@github.com:..., "-request@" list addresses, image@2x.png,
+# numbers inside URLs, unverified bare digit runs).
+# Syntax: the subset that Python `re` and RE2 agree on AND that pandas runs on RE2 (its pyarrow
+# string engine): no look-arounds, no \s \d \w \b and no `$` - pandas falls back to Python `re`
+# for those (about 25x slower on a 170 MB text column).  End of text is spelled \Z (pandas
+# rewrites it to RE2's \z), whitespace as an explicit class.
+_TLDS = (
+    "com|org|net|edu|gov|mil|int|info|biz|name|pro|io|co|me|tv|app|dev|online|site|xyz|shop|"
+    "de|fr|es|it|nl|be|ch|at|uk|ie|se|no|dk|fi|is|pl|cz|sk|hu|ro|bg|gr|pt|lu|li|ee|lv|lt|si|hr|rs|"
+    "ua|by|ru|tr|cn|jp|kr|tw|hk|sg|my|th|vn|id|ph|in|pk|ir|il|ae|sa|eg|ma|za|ng|ke|au|nz|ca|us|mx|"
+    "br|ar|cl|pe|uy|ve|bo|ec|py|cr|eu"
+)
+PII_PATTERNS: dict[str, str] = {
+    # local part not glued to a preceding address char; a listed TLD; not followed by more address
+    "email": (r"(?i)(?:^|[^a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]*@(?:[a-z0-9-]+\.)+(?:" + _TLDS
+              + r")(?:[^a-z0-9@_:/.-]|\.(?:[^a-z0-9]|\Z)|\Z)"),
+    # a phone keyword directly followed by an international / trunk-0 / (area) number
+    "phone_keyword": (r"(?i)(?:^|[^a-z])(?:tel|tél|phone|telefon|telephone|téléphone|fax|fon|mobile|handy|mob|cell)"
+                      r"\.?[ \t\xa0]*[:：]?[ \t\xa0]*\n?[ \t\xa0]*(?:\+|00|0|\()[0-9][0-9 ()/.-]{6,20}[0-9]"),
+    "phone_keyword_cjk": r"(?:电话|手机|传真|電話|傳真|手機)[:：][ \t]*\+?[0-9][0-9 -]{6,18}[0-9]",
+    # +CC followed by separated digit groups, standing on its own
+    "phone_international": (r"(?:^|[ \t\n\r\xa0:：(])\+[1-9][0-9]{0,2}[ -]\(?[0-9]{1,5}\)?(?:[ -][0-9]{2,8}){1,4}"
+                            r"(?:[^0-9A-Za-z./-]|\Z)"),
+    "id_number_keyword": (r"(?i)(?:身份证号码|身份证号|身份证|passport (?:no|number)|social security number)"
+                          r"[.:： \t]*[0-9]{6,}"),
+    # IBAN after its keyword, in the masker's candidate form (single spaces between groups)
+    "iban_keyword": (r"IBAN[:：]?[ \t\xa0]*(?:DE|AT|CH|LI|LU|FR|BE|NL|IT|ES|PT|GB|IE|DK|SE|NO|FI|PL|CZ|SK|HU|RO|BG|HR|SI|GR)"
+                     r"[0-9]{2}(?: ?[0-9A-Z]{4}){3,7}"),
+    "card_keyword": (r"(?i)(?:credit card (?:no|number)|card number|银行卡号|信用卡号|卡号)[.:： \t]*"
+                     r"[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}"),
+}
+
+
+def expect(expectation_type: str, description: str | None = None, *, meta: dict | None = None, **kwargs) -> dict:
+    out: dict = {"type": expectation_type, "kwargs": kwargs}
+    if description:
+        out["description"] = description
+    if meta:
+        out["meta"] = meta
+    return out
+
+
+def pandas_type(dtype) -> str:
+    """The GX ``type_`` a column of this Arrow / Polars dtype has after the engine's pandas conversion."""
+    if isinstance(dtype, pa.DataType):
+        dtype = pl.from_arrow(pa.array([], type=dtype)).dtype
+    if dtype == pl.String:
+        return "str"
+    if dtype == pl.Boolean:
+        return "bool"
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            raise ValueError("naive datetimes are not used in the warehouse")
+        return "Timestamp"  # tz-aware datetime64[us, UTC]: pandas' scalar type
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return "list"
+    if dtype.is_integer() or dtype.is_float():
+        return str(dtype).lower()  # int64, int32, float64 (numpy names)
+    raise ValueError(f"no GX type for {dtype}")
+
+
+def column_set(columns: list[str], description: str) -> dict:
+    return expect("expect_table_columns_to_match_set", description, column_set=columns, exact_match=False)
+
+
+def types(schema: dict[str, object]) -> list[dict]:
+    return [expect("expect_column_values_to_be_of_type", column=name, type_=pandas_type(dtype))
+            for name, dtype in schema.items()]
+
+
+def not_null(*columns: str) -> list[dict]:
+    return [expect("expect_column_values_to_not_be_null", column=c) for c in columns]
+
+
+def rows_present() -> dict:
+    return expect("expect_table_row_count_to_be_between",
+                  "the partition has documents (skipped when the caller passes expect_rows=False, "
+                  "e.g. a WARC shard without HTML records)", meta={"requires": ["expect_rows"]}, min_value=1)
+
+
+def partition_keys() -> list[dict]:
+    return [expect("expect_column_values_to_be_in_set", f"every row carries the validated partition's {col}",
+                   meta={"requires": ["partition"]}, column=col, value_set={"$PARAMETER": f"partition_{col}"})
+            for col in ("crawl", "shard")]
+
+
+def doc_id_checks() -> list[dict]:
+    return [
+        expect("expect_column_values_to_not_be_null", column="doc_id"),
+        expect("expect_column_values_to_be_unique", "one row per document within the validated batch",
+               column="doc_id"),
+        expect("expect_column_values_to_match_regex", "128-bit blake2b hex of the WARC record id",
+               column="doc_id", regex=DOC_ID_REGEX),
+    ]
+
+
+def url_checks() -> list[dict]:
+    return [expect("expect_column_values_to_not_be_null", column="url"),
+            expect("expect_column_values_to_match_regex", column="url", regex=URL_REGEX)]
+
+
+def lang_checks(labels: list[str]) -> list[dict]:
+    return [
+        expect("expect_column_values_to_not_be_null", column="lang"),
+        expect("expect_column_values_to_be_in_set",
+               f"a lid.176 label ({len(labels) - 1} languages) or '{UNDETERMINED_LANG}' (no letters to identify)",
+               column="lang", value_set=labels),
+        expect("expect_column_values_to_not_be_null", column="lang_score"),
+        expect("expect_column_values_to_be_between", "fastText probability", column="lang_score",
+               min_value=0.0, max_value=1.0),
+    ]
+
+
+def n_chars_checks() -> list[dict]:
+    return [
+        expect("expect_column_values_to_be_between", "documents with empty text are never written",
+               column="n_chars", min_value=1),
+        expect("expect_column_values_to_be_in_set", "n_chars == len(text) (derived column, computed in Polars)",
+               column="n_chars_matches_text", value_set=[True]),
+    ]
+
+
+def pii_count_checks(description: str) -> list[dict]:
+    return [expect("expect_column_values_to_be_in_type_list", column=c, type_list=INT_TYPES) for c in PII_COUNT_COLUMNS] + [
+        expect("expect_column_values_to_be_between", description, column=c, min_value=0) for c in PII_COUNT_COLUMNS]
+
+
+def suite(name: str, expectations: list[dict], *, notes: str, index_column: str | None = "doc_id",
+          text_columns: list[str] | None = None, derived_columns: dict[str, str] | None = None,
+          derived_frames: dict[str, dict] | None = None, custom_checks: list[str] | None = None) -> dict:
+    engine = {"table": name, "index_column": index_column, "text_columns": text_columns or [],
+              "derived_columns": derived_columns or {}, "derived_frames": derived_frames or {},
+              "custom_checks": custom_checks or []}
+    return {"name": name, "notes": notes, "meta": {"corpus_assets": engine}, "expectations": expectations}
+
+
+N_CHARS_SQL = "COALESCE(n_chars = LENGTH(text), FALSE)"
+
+
+def documents_suite(labels: list[str]) -> dict:
+    schema = {f.name: f.type for f in DOCUMENTS_SCHEMA}
+    return suite("documents", [
+        column_set(list(schema), "every column of DOCUMENTS_SCHEMA exists (extra columns are allowed)"),
+        *types(schema),
+        rows_present(),
+        *partition_keys(),
+        *doc_id_checks(),
+        *url_checks(),
+        *not_null("url_host", "crawl", "shard", "warc_path", "fetch_time", "charset", "extractor", "text"),
+        expect("expect_column_values_to_be_between", column="warc_record_offset", min_value=0),
+        expect("expect_column_values_to_be_between", column="warc_record_length", min_value=1),
+        expect("expect_column_values_to_be_in_set", "only HTTP 200 responses are documents (null: WET records)",
+               column="http_status", value_set=[200]),
+        expect("expect_column_values_to_be_in_set", column="extractor", value_set=["resiliparse", "trafilatura", "wet"]),
+        *lang_checks(labels),
+        *n_chars_checks(),
+    ], notes="Bronze documents: one row per HTTP-200 HTML page of a shard.",
+        text_columns=["text", "title"], derived_columns={"n_chars_matches_text": N_CHARS_SQL})
+
+
+def signal_range(name: str, dtype) -> dict:
+    if dtype.is_integer():
+        return expect("expect_column_values_to_be_between", "a count", column=name, min_value=0)
+    if "_top_" in name and name.endswith("gram_char_frac"):
+        # datatrove definition: chars of the top n-gram x its count / len(text); occurrences
+        # overlap, so "a a a a a" gives 1.4 for 2-grams - non-negative, not bounded by 1
+        return expect("expect_column_values_to_be_between",
+                      "top n-gram chars x count / len(text): overlapping occurrences can exceed 1",
+                      column=name, min_value=0.0)
+    if name.endswith("_frac"):
+        return expect("expect_column_values_to_be_between", "a fraction", column=name, min_value=0.0, max_value=1.0)
+    return expect("expect_column_values_to_be_between", "a ratio / mean: non-negative", column=name, min_value=0.0)
+
+
+def signals_suite(labels: list[str]) -> dict:
+    keys = {"doc_id": pl.String, "crawl": pl.String, "shard": pl.String, "url": pl.String, "lang": pl.String,
+            "lang_score": pl.Float64, "n_chars": pl.Int64}
+    safety = {"safety_tags": pl.List(pl.String), "badword_ratio": pl.Float64, "url_blocklisted": pl.Boolean}
+    columns = [*keys, *SIGNAL_SCHEMA, *PII_COUNT_COLUMNS, *safety]
+    return suite("signals", [
+        column_set(columns, "keys, every SIGNAL_SCHEMA column, PII counts and safety columns exist"),
+        *types(keys), *types(SIGNAL_SCHEMA), *types(safety),
+        rows_present(),
+        *partition_keys(),
+        *doc_id_checks(),
+        *url_checks(),
+        *lang_checks(labels),
+        expect("expect_column_values_to_be_between", column="n_chars", min_value=1),
+        *not_null(*SIGNAL_SCHEMA),
+        *(signal_range(name, dtype) for name, dtype in SIGNAL_SCHEMA.items()),
+        *pii_count_checks("PII matches found in the raw text"),
+        *not_null("safety_tags", "badword_ratio", "url_blocklisted"),
+        expect("expect_column_values_to_be_between", "bad-word hits / words", column="badword_ratio",
+               min_value=0.0, max_value=1.0),
+        expect("expect_column_values_to_be_in_set", "url_blocklisted <=> 'url_blocklist' in safety_tags (derived)",
+               column="url_blocklisted_matches_tags", value_set=[True]),
+    ], notes="Silver signals: numbers per document (never verdicts); ranges generated from SIGNAL_SCHEMA.",
+        derived_columns={"url_blocklisted_matches_tags":
+                         "COALESCE(url_blocklisted = ARRAY_CONTAINS(safety_tags, 'url_blocklist'), FALSE)"},
+        custom_checks=["doc_ids_match_documents"])
+
+
+def decisions_suite(labels: list[str]) -> dict:
+    schema = {"doc_id": pl.String, "crawl": pl.String, "shard": pl.String, "url": pl.String, "lang": pl.String,
+              "keep": pl.Boolean, "drop_reasons": pl.List(pl.String), "filter_config_hash": pl.String}
+    return suite("decisions", [
+        column_set(list(schema), "keys, keep, drop_reasons, filter_config_hash exist"),
+        *types(schema),
+        rows_present(),
+        *partition_keys(),
+        *doc_id_checks(),
+        *url_checks(),
+        *not_null("keep", "drop_reasons", "filter_config_hash"),
+        expect("expect_column_values_to_be_in_set", "keep <=> drop_reasons is empty (derived column)",
+               column="keep_matches_drop_reasons", value_set=[True]),
+        expect("expect_column_value_lengths_to_be_between", "the filter config's hash is recorded",
+               column="filter_config_hash", min_value=1),
+        expect("expect_column_values_to_match_regex", column="filter_config_hash", regex=r"^[0-9a-f]+$"),
+        expect("expect_column_unique_value_count_to_be_between",
+               "one filter config per partition (a partition is decided in one run)",
+               meta={"requires": ["partition"]}, column="filter_config_hash", min_value=0, max_value=1),
+    ], notes="Silver decisions: keep / drop_reasons per document from a versioned filter config.",
+        derived_columns={"keep_matches_drop_reasons":
+                         "COALESCE(keep = (COALESCE(ARRAY_LENGTH(drop_reasons), 0) = 0), FALSE)"},
+        custom_checks=["doc_ids_match_signals"])
+
+
+def corpus_suite(labels: list[str]) -> dict:
+    schema = {"doc_id": pl.String, "crawl": pl.String, "shard": pl.String, "url": pl.String,
+              "url_host": pl.String, "fetch_time": pl.Datetime("us", "UTC"), "warc_path": pl.String,
+              "warc_record_offset": pl.Int64, "warc_record_length": pl.Int64, "title": pl.String,
+              "text": pl.String, "lang": pl.String, "lang_score": pl.Float64, "n_chars": pl.Int64}
+    return suite("corpus", [
+        column_set([*schema, *PII_COUNT_COLUMNS], "provenance, masked text and PII counts exist"),
+        *types(schema),
+        rows_present(),
+        *partition_keys(),
+        *doc_id_checks(),
+        *url_checks(),
+        *not_null("crawl", "shard", "warc_path", "text"),
+        expect("expect_column_values_to_be_between", column="warc_record_offset", min_value=0),
+        expect("expect_column_values_to_be_between", column="warc_record_length", min_value=1),
+        *lang_checks(labels),
+        *n_chars_checks(),
+        *pii_count_checks("PII spans replaced by placeholders"),
+        expect("expect_column_values_to_not_match_regex_list",
+               "no e-mail, phone, ID-number or card-number shape survives masking: "
+               + ", ".join(PII_PATTERNS), column="text", regex_list=list(PII_PATTERNS.values())),
+        expect("expect_column_values_to_be_unique", "exact-text dedup: no two rows share a text_hash",
+               meta={"optional": True}, column="text_hash"),
+        expect("expect_column_values_to_be_between", meta={"optional": True}, column="quality_score",
+               min_value=0.0, max_value=1.0),
+    ], notes="Gold corpus: kept documents, PII-masked, with provenance back to documents.",
+        text_columns=["text", "title"], derived_columns={"n_chars_matches_text": N_CHARS_SQL},
+        custom_checks=["rows_trace_to_documents", "rows_are_kept_decisions"])
+
+
+CLUSTERS_SQL = (
+    "SELECT dedup_kind, cluster_id, COUNT(*) AS n_members, "
+    "SUM(CASE WHEN is_kept THEN 1 ELSE 0 END) AS n_kept, "
+    "MIN(cluster_size) AS cluster_size_min, MAX(cluster_size) AS cluster_size_max "
+    "FROM self WHERE cluster_id IS NOT NULL GROUP BY dedup_kind, cluster_id"
+)
+
+
+def dedup_clusters_suite() -> dict:
+    on_clusters = {"frame": "clusters"}
+    return suite("dedup_clusters", [
+        column_set(["doc_id", "url", "cluster_id", "cluster_size", "is_kept", "dedup_kind"],
+                   "one row per (dedup kind, clustered document)"),
+        expect("expect_column_values_to_be_of_type", column="doc_id", type_="str"),
+        expect("expect_column_values_to_be_of_type", column="is_kept", type_="bool"),
+        expect("expect_column_values_to_be_in_type_list", column="cluster_size", type_list=INT_TYPES),
+        *not_null("doc_id", "is_kept", "dedup_kind"),
+        expect("expect_column_values_to_be_in_set", column="dedup_kind", value_set=["exact", "url", "fuzzy"]),
+        expect("expect_compound_columns_to_be_unique", "a document is in at most one cluster per dedup kind",
+               column_list=["dedup_kind", "doc_id"]),
+        expect("expect_column_values_to_be_between", column="cluster_size", min_value=1),
+        expect("expect_column_values_to_be_between", "exactly one kept document per cluster",
+               meta=on_clusters, column="n_kept", min_value=1, max_value=1),
+        expect("expect_column_pair_values_to_be_equal", "cluster_size equals the number of member rows",
+               meta=on_clusters, column_A="cluster_size_min", column_B="n_members"),
+        expect("expect_column_pair_values_to_be_equal", "every member row carries the same cluster_size",
+               meta=on_clusters, column_A="cluster_size_max", column_B="n_members"),
+    ], notes="Global dedup clusters (exact / url / fuzzy); cross-row invariants are checked on the derived "
+             "'clusters' frame (one row per cluster, aggregated in Polars SQL) with GX.",
+        derived_frames={"clusters": {"sql": CLUSTERS_SQL, "index_column": "cluster_id"}},
+        custom_checks=["doc_ids_exist_in_documents"])
+
+
+def build_suites() -> dict[str, dict]:
+    labels = sorted(set(LanguageIdentifier().labels)) + [UNDETERMINED_LANG]
+    return {
+        "documents": documents_suite(labels),
+        "signals": signals_suite(labels),
+        "decisions": decisions_suite(labels),
+        "corpus": corpus_suite(labels),
+        "dedup_clusters": dedup_clusters_suite(),
+    }
+
+
+def render(spec: dict) -> str:
+    return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report files that differ; exit 1 if any")
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    args = parser.parse_args(argv)
+    stale = []
+    for name, spec in build_suites().items():
+        path = args.out / f"{name}.json"
+        text = render(spec)
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+              f"({len(spec['expectations'])} expectations)")
+    for path in stale:
+        print(f"out of date: {path}")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
