@@ -11,7 +11,11 @@ from collections import Counter
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARD_ASSET_NAMES = ["documents", "signals", "decisions", "corpus"]  # per-shard assets, in dependency order
+# the assets `materialize` can select, in the order it runs them (dedup_signatures includes its band index
+# and boilerplate lines; dedup_clusters is global; corpus runs after it for every affected shard)
+INGEST_ASSETS = ["documents", "signals", "decisions", "dedup_signatures"]
+ASSET_NAMES = INGEST_ASSETS + ["dedup_clusters", "corpus"]
+MULTI_ASSET_KEYS = {"dedup_signatures": ["dedup_signatures", "minhash_bands", "boilerplate_lines"]}
 
 
 class CliError(Exception):
@@ -26,40 +30,47 @@ def _warehouse_root(uri: str | None) -> str:
 
 def _parse_select(select: str | None) -> list[str]:
     if not select:
-        return list(SHARD_ASSET_NAMES)
+        return list(ASSET_NAMES)
     names = [name.strip() for name in select.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SHARD_ASSET_NAMES]
+    unknown = [name for name in names if name not in ASSET_NAMES]
     if unknown:
-        raise CliError(f"unknown asset(s) {', '.join(unknown)}; choose from {', '.join(SHARD_ASSET_NAMES)}")
-    return names
+        raise CliError(f"unknown asset(s) {', '.join(unknown)}; choose from {', '.join(ASSET_NAMES)}")
+    return [name for name in ASSET_NAMES if name in names]
 
 
 def cmd_materialize(args) -> dict:
-    """Register the crawls' shards as partitions and materialize the selected assets for each."""
+    """Register the crawls' shards as partitions, then run the selected assets in three phases:
+    per-shard ingest runs, one global dedup run, per-shard corpus runs."""
+    import dagster as dg
+
     from corpus_assets.core.ccsource import CrawlSource
-    from corpus_assets.resources import default_source_uri, plan_source_shards
+    from corpus_assets.core.filter_config import load_filter_config
+    from corpus_assets.resources import default_source_uri, plan_source_shards, resolve_project_path
     from corpus_assets.runner import (cli_run_config, ensure_dagster_home, materialized_partitions,
                                       register_partitions, run_partitions)
-    import dagster as dg
 
     source_uri = args.source or default_source_uri()
     warehouse = _warehouse_root(args.warehouse)
     assets = _parse_select(args.select)
+    filter_config = getattr(args, "filter_config", None)
+    if "decisions" in assets:  # a malformed config is rejected before any run starts
+        load_filter_config(resolve_project_path(filter_config or "configs/filters.yaml"))
     home = ensure_dagster_home()
-
     shards = plan_source_shards(CrawlSource(source_uri), args.crawl or [], args.shard_size, args.max_files)
     keys = [shard.key for shard in shards]
     instance = dg.DagsterInstance.get()
     added = register_partitions(instance, keys)
     if args.missing:
-        done = set.intersection(*(materialized_partitions(instance, name) for name in assets))
+        done = set.intersection(*(materialized_partitions(instance, name) for name in assets if name != "dedup_clusters"))
         keys = [key for key in keys if key not in done]
     print(f"source {source_uri}\nwarehouse {warehouse}\ndagster home {home}\n"
           f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(assets)} "
           f"for {len(keys)} with {args.workers} workers", flush=True)
-
-    documents_config = {key: value for key, value in
-                        {"record_format": args.format, "extractor": args.extractor}.items() if value}
+    env = {"CORPUS_SOURCE": source_uri, "CORPUS_WAREHOUSE": warehouse}  # the runs' resources read these
+    ops = {"documents": {key: value for key, value in {"record_format": args.format, "extractor": args.extractor}.items()
+                         if value},
+           "decisions": {"filter_config": filter_config} if filter_config else {}}
+    outcomes = []
 
     def report(done: int, total: int, outcome) -> None:
         docs = outcome.metadata.get("documents", {}).get("documents_written")
@@ -67,13 +78,29 @@ def cmd_materialize(args) -> dict:
         status = "ok" if outcome.success else f"FAILED: {outcome.error}"
         print(f"[{done}/{total}] {outcome.partition} {status} {detail} ({outcome.seconds:.1f}s)", flush=True)
 
-    # the runs' resources read these (see corpus_assets.resources)
-    env = {"CORPUS_SOURCE": source_uri, "CORPUS_WAREHOUSE": warehouse}
-    outcomes = run_partitions(keys, assets, cli_run_config(documents_config), args.workers, env, report)
-    failed = [o for o in outcomes if not o.success]
-    if failed:
-        raise CliError(f"{len(failed)} of {len(outcomes)} shard runs failed (first: {failed[0].partition}: "
-                       f"{failed[0].error}); see the runs in `corpus ui`")
+    def run(phase_keys, names, job, phase_ops):
+        results = run_partitions(phase_keys, names, cli_run_config(phase_ops), args.workers, env, job, report)
+        outcomes.extend(results)
+        failed = [o for o in results if not o.success]
+        if failed:
+            raise CliError(f"{len(failed)} of {len(results)} {job} runs failed (first: {failed[0].partition}: "
+                           f"{failed[0].error}); see the runs in `corpus ui`")
+        return results
+
+    ingest = [key for name in assets if name in INGEST_ASSETS for key in MULTI_ASSET_KEYS.get(name, [name])]
+    if ingest:
+        run(keys, ingest, "ingest_shard", {name: ops.get(name) for name in ingest if name in ops})
+    affected: list[str] = []
+    if "dedup_clusters" in assets:
+        print("deduplicating across all shards and crawls", flush=True)
+        [dedup] = run([None], ["dedup_clusters"], "deduplicate", {})
+        meta = dedup.metadata.get("dedup_clusters", {})
+        affected = meta.get("affected_partitions") or []
+        print(f"  {meta.get('mode')}: {meta.get('documents_in_clusters')} documents in {meta.get('clusters')} clusters, "
+              f"{meta.get('duplicates_removed')} duplicates", flush=True)
+    if "corpus" in assets:
+        corpus_keys = keys + sorted(set(affected) - set(keys))
+        run(corpus_keys, ["corpus"], "publish_corpus", {})
     return {"warehouse": warehouse, "outcomes": outcomes}
 
 
@@ -154,11 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("materialize", help="register WARC shards as partitions and materialize them")
     p.add_argument("--source", help="source URI (default $CORPUS_SOURCE or the bundled sample)")
     p.add_argument("--crawl", action="append", help="crawl id (repeatable; default: every crawl of the source)")
-    p.add_argument("--select", help=f"comma-separated assets (default all: {','.join(SHARD_ASSET_NAMES)})")
+    p.add_argument("--select", help=f"comma-separated assets (default all: {','.join(ASSET_NAMES)})")
     p.add_argument("--max-files", type=int, help="only the first N WARC files of each crawl")
     p.add_argument("--missing", action="store_true", help="only shards whose selected assets were never materialized")
     p.add_argument("--format", choices=["warc", "wet"], help="read WARC (default) or WET files")
     p.add_argument("--extractor", choices=["resiliparse", "trafilatura"], help="main-text extractor")
+    p.add_argument("--filter-config", help="filter thresholds YAML (default configs/filters.yaml)")
     add_materialize_options(p)
     p.set_defaults(func=cmd_materialize)
 

@@ -29,10 +29,25 @@ def ensure_dagster_home() -> str:
 
 
 def ingest_job() -> dg.JobDefinition:
-    """Job factory for `dg.reconstructable` (it must be importable by module path)."""
+    """Job factories for `dg.reconstructable` (they must be importable by module path)."""
     from corpus_assets.definitions import defs
 
     return defs.resolve_job_def("ingest_shard")
+
+
+def dedup_job() -> dg.JobDefinition:
+    from corpus_assets.definitions import defs
+
+    return defs.resolve_job_def("deduplicate")
+
+
+def corpus_job() -> dg.JobDefinition:
+    from corpus_assets.definitions import defs
+
+    return defs.resolve_job_def("publish_corpus")
+
+
+JOB_FACTORIES = {"ingest_shard": ingest_job, "deduplicate": dedup_job, "publish_corpus": corpus_job}
 
 
 @dataclass
@@ -49,19 +64,23 @@ def _metadata_values(metadata) -> dict:
     return {key: getattr(value, "value", value) for key, value in metadata.items()}
 
 
-def run_partition(partition: str, asset_names: list[str], run_config: dict) -> RunOutcome:
-    """Materialize `asset_names` for one shard as one Dagster run (in this process)."""
+def run_partition(partition: str | None, asset_names: list[str], run_config: dict,
+                  job_name: str = "ingest_shard") -> RunOutcome:
+    """Materialize `asset_names` of a job for one shard (or, for a global job, None) as one Dagster run
+    in this process."""
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
+    tags = {"corpus/launched_by": "cli"}
+    if partition is not None:
+        tags["dagster/partition"] = partition
     result = dg.execute_job(
-        dg.reconstructable(ingest_job), instance=instance, run_config=run_config,
-        tags={"dagster/partition": partition, "corpus/launched_by": "cli"},
+        dg.reconstructable(JOB_FACTORIES[job_name]), instance=instance, run_config=run_config, tags=tags,
         asset_selection=[dg.AssetKey(name) for name in asset_names],
     )
     metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)
                 for event in result.get_asset_materialization_events()}
     error = "" if result.success else _first_failure(result)
-    return RunOutcome(partition, result.success, time.perf_counter() - started, result.run_id, error, metadata)
+    return RunOutcome(partition or job_name, result.success, time.perf_counter() - started, result.run_id, error, metadata)
 
 
 def _first_failure(result) -> str:
@@ -76,13 +95,14 @@ def _first_failure(result) -> str:
     return "run failed"
 
 
-def cli_run_config(documents_config: dict | None = None) -> dict:
+def cli_run_config(ops: dict[str, dict] | None = None) -> dict:
+    """Run config for runs launched by the CLI: in-process steps, quiet console, `ops` = {asset: config}."""
     config: dict = {
         "execution": {"config": {"in_process": {}}},
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
-    if documents_config:
-        config["ops"] = {"documents": {"config": documents_config}}
+    if ops:
+        config["ops"] = {name: {"config": values} for name, values in ops.items() if values}
     return config
 
 
@@ -90,8 +110,8 @@ def _set_environment(env: dict[str, str]) -> None:
     os.environ.update(env)
 
 
-def run_partitions(partitions: list[str], asset_names: list[str], run_config: dict, workers: int,
-                   env: dict[str, str] | None = None,
+def run_partitions(partitions: list[str | None], asset_names: list[str], run_config: dict, workers: int,
+                   env: dict[str, str] | None = None, job_name: str = "ingest_shard",
                    on_done: Callable[[int, int, RunOutcome], None] = lambda i, n, o: None) -> list[RunOutcome]:
     """Run every partition, `workers` at a time, with `env` set in the workers (e.g. CORPUS_WAREHOUSE);
     return outcomes in completion order."""
@@ -101,12 +121,12 @@ def run_partitions(partitions: list[str], asset_names: list[str], run_config: di
     context = multiprocessing.get_context("spawn")  # no forking of a process that holds threads and sockets
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(partitions))), mp_context=context,
                              initializer=_set_environment, initargs=(env or {},)) as pool:
-        futures = {pool.submit(run_partition, key, asset_names, run_config): key for key in partitions}
+        futures = {pool.submit(run_partition, key, asset_names, run_config, job_name): key for key in partitions}
         for future in as_completed(futures):
             try:
                 outcome = future.result()
             except Exception as exc:  # a worker crash is reported like a failed run
-                outcome = RunOutcome(futures[future], False, 0.0, error=f"{type(exc).__name__}: {exc}")
+                outcome = RunOutcome(futures[future] or job_name, False, 0.0, error=f"{type(exc).__name__}: {exc}")
             outcomes.append(outcome)
             on_done(len(outcomes), len(partitions), outcome)
     return outcomes

@@ -20,3 +20,19 @@ SELECT * FROM delta_scan(getvariable('warehouse') || '/decisions');
 -- view: corpus
 CREATE OR REPLACE VIEW corpus AS
 SELECT * FROM delta_scan(getvariable('warehouse') || '/corpus');
+
+-- view: dedup_signatures
+CREATE OR REPLACE VIEW dedup_signatures AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/dedup_signatures');
+
+-- view: minhash_bands
+CREATE OR REPLACE VIEW minhash_bands AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/minhash_bands');
+
+-- view: boilerplate_lines
+CREATE OR REPLACE VIEW boilerplate_lines AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/boilerplate_lines');
+
+-- view: dedup_clusters
+CREATE OR REPLACE VIEW dedup_clusters AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/dedup_clusters');

@@ -132,3 +132,32 @@ def transform_partition(source_uri: str, target_uri: str, partition: dict[str, s
     schema = transform(empty).to_arrow().schema
     replace_partition(target_uri, batches, schema, partition, storage_options)
     return written
+
+
+def partition_fingerprints(table_uri: str, storage_options: dict[str, str] | None = None) -> dict[str, str]:
+    """{"crawl/shard": fingerprint of its data files}: a partition re-written gets a new fingerprint."""
+    import hashlib
+
+    actions = pl.DataFrame(pa.table(DeltaTable(table_uri, storage_options=storage_options or None)
+                                    .get_add_actions(flatten=True)))
+    files: dict[str, list[str]] = {}
+    for path, crawl, shard in actions.select("path", "partition.crawl", "partition.shard").iter_rows():
+        files.setdefault(f"{crawl}/{shard}", []).append(path)
+    return {key: hashlib.sha1("\n".join(sorted(paths)).encode()).hexdigest()[:16] for key, paths in files.items()}
+
+
+def overwrite_table(table_uri: str, parquet_files: list[str], storage_options: dict[str, str] | None = None) -> int:
+    """Replace a whole (unpartitioned) table with the rows of Parquet files, streamed; returns rows."""
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(parquet_files, format="parquet")
+    write_deltalake(table_uri, dataset.scanner().to_reader(), mode="overwrite", schema_mode="overwrite",
+                    storage_options=storage_options or None)
+    return dataset.count_rows()
+
+
+def replace_partition_frame(table_uri: str, frame: pl.DataFrame, partition: dict[str, str],
+                            storage_options: dict[str, str] | None = None) -> None:
+    """`replace_partition` for a frame already in memory."""
+    table = frame.to_arrow()
+    replace_partition(table_uri, lambda: iter(table.to_batches()), table.schema, partition, storage_options)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from corpus_assets.core.dedup_text import remove_boilerplate_df
 from corpus_assets.core.pii import PII_TYPES, mask_pii_column
 from corpus_assets.core.safety import compute_safety
 from corpus_assets.core.signals import compute_signals
@@ -28,8 +29,14 @@ def signals_frame(docs: pl.DataFrame, blocklist, badwords, safety_thresholds=Non
             .join(safety, on="doc_id", how="left", maintain_order="left"))
 
 
-def corpus_frame(docs: pl.DataFrame) -> pl.DataFrame:
-    """Kept documents as training rows: PII-masked text (raw text never leaves `documents`)."""
+def corpus_frame(docs: pl.DataFrame, boilerplate: pl.DataFrame | None = None,
+                 text_hashes: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Kept documents as training rows: boilerplate lines (`url_host, line_hash`) removed, then PII
+    masked (raw text never leaves `documents`); `text_hashes` (`doc_id, text_hash`) joined when given."""
+    if boilerplate is not None:
+        docs = remove_boilerplate_df(docs, boilerplate)
+    if text_hashes is not None:
+        docs = docs.join(text_hashes, on="doc_id", how="left", maintain_order="left")
     masked = mask_pii_column(docs.select("doc_id", "text"))
     return (docs.drop("text")
             .join(masked.select("doc_id", pl.col("text_masked").alias("text"), *PII_COUNT_COLUMNS),

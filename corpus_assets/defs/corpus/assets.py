@@ -1,11 +1,13 @@
-"""Gold: the training-ready corpus, kept documents only, PII-masked."""
+"""Gold: the training-ready corpus: kept, deduplicated, boilerplate-stripped, PII-masked."""
 import time
 
 import dagster as dg
+import polars as pl
 import pyarrow.dataset as ds
 
-from corpus_assets.core.delta_tables import read_partition, transform_partition
-from corpus_assets.core.stages import corpus_frame
+from corpus_assets.core.delta_tables import read_partition, table_exists, transform_partition
+from corpus_assets.core.stages import PII_COUNT_COLUMNS, corpus_frame
+from corpus_assets.defs.dedup.assets import dedup_clusters
 from corpus_assets.defs.signals.assets import decisions
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.resources import Warehouse
@@ -14,25 +16,46 @@ CORPUS_SOURCE_COLUMNS = ["doc_id", "crawl", "shard", "url", "url_host", "fetch_t
                          "warc_record_offset", "warc_record_length", "title", "text", "lang", "lang_score"]
 
 
-@dg.asset(partitions_def=warc_shards, group_name="corpus", kinds={"delta", "polars"}, deps=["documents", decisions])
+def duplicates_in_shard(warehouse: Warehouse, partition: dict[str, str]) -> list[str]:
+    """doc_ids of this shard that are non-representative members of a duplicate cluster."""
+    uri = warehouse.table_uri("dedup_clusters")
+    if not table_exists(uri, warehouse.options()):
+        return []
+    dataset = pl.scan_delta(uri, storage_options=warehouse.options())
+    return (dataset.filter((pl.col("crawl") == partition["crawl"]) & (pl.col("shard") == partition["shard"])
+                           & ~pl.col("is_kept")).select("doc_id").collect()["doc_id"].to_list())
+
+
+@dg.asset(partitions_def=warc_shards, group_name="corpus", kinds={"delta", "polars"},
+          deps=["documents", decisions, dedup_clusters, "dedup_signatures", "boilerplate_lines"],
+          automation_condition=dg.AutomationCondition.eager())
 def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Training-ready rows: documents the filter config keeps, with e-mails, phone numbers, IPs,
-    ID-card and bank-card numbers replaced by typed placeholders. Provenance (doc_id, WARC path,
-    offset, length) leads back to `documents`."""
+    """Training-ready rows: documents the filter config keeps and that represent their duplicate
+    cluster, with boilerplate lines removed and e-mails, phone numbers, IPs, ID-card and bank-card
+    numbers replaced by typed placeholders. Provenance (doc_id, WARC path, offset, length) leads back
+    to `documents`; `text_hash` is the exact-dedup hash."""
     shard = shard_of(context)
     partition = delta_partition(shard)
+    options = warehouse.options()
     started = time.perf_counter()
-    kept = read_partition(warehouse.table_uri("decisions"), partition, ["doc_id", "keep"], warehouse.options())
-    kept_ids = kept.filter("keep")["doc_id"].to_list()
+    verdicts = read_partition(warehouse.table_uri("decisions"), partition, ["doc_id", "keep"], options)
+    duplicates = set(duplicates_in_shard(warehouse, partition))
+    if not table_exists(warehouse.table_uri("dedup_clusters"), options):
+        context.log.warning("dedup_clusters is not materialized yet: the corpus is not deduplicated")
+    kept = [doc for doc, keep in verdicts.iter_rows() if keep and doc not in duplicates]
+    signatures = read_partition(warehouse.table_uri("dedup_signatures"), partition, ["doc_id", "text_hash"], options)
+    boilerplate = read_partition(warehouse.table_uri("boilerplate_lines"), partition, ["url_host", "line_hash"], options)
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition,
-                               corpus_frame, columns=CORPUS_SOURCE_COLUMNS, storage_options=warehouse.options(),
-                               filter_expression=ds.field("doc_id").isin(kept_ids))
-    masked = read_partition(warehouse.table_uri("corpus"), partition,
-                            ["pii_email_count", "pii_phone_count", "pii_ip_count", "pii_id_number_count",
-                             "pii_card_count"], warehouse.options()).sum()
+                               lambda docs: corpus_frame(docs, boilerplate, signatures), columns=CORPUS_SOURCE_COLUMNS,
+                               storage_options=options, filter_expression=ds.field("doc_id").isin(kept))
+    masked = read_partition(warehouse.table_uri("corpus"), partition, PII_COUNT_COLUMNS + ["n_boilerplate_lines"],
+                            options).sum()
     return dg.MaterializeResult(metadata={
         "documents": rows,
+        "dropped_by_filters": int((~verdicts["keep"]).sum()),
+        "dropped_as_duplicates": len(duplicates & set(verdicts.filter("keep")["doc_id"].to_list())),
+        "boilerplate_lines_removed": int(masked["n_boilerplate_lines"][0] or 0),
         "pii_masked": {column.removeprefix("pii_").removesuffix("_count"): int(masked[column][0] or 0)
-                       for column in masked.columns},
+                       for column in PII_COUNT_COLUMNS},
         "seconds": round(time.perf_counter() - started, 2),
     })

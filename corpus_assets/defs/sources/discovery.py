@@ -5,8 +5,9 @@ import dagster as dg
 from corpus_assets.defs.sources.partitions import warc_shards
 from corpus_assets.resources import CommonCrawlSource
 
-# the per-shard assets a new shard needs; definitions.py keeps this in one place
-SHARD_ASSETS = dg.AssetSelection.groups("documents", "signals", "corpus")
+# the per-shard assets a new shard needs first; `dedup_clusters` and `corpus` follow by automation
+INGEST_ASSETS = ["documents", "signals", "decisions", "dedup_signatures", "minhash_bands", "boilerplate_lines"]
+SHARD_ASSETS = dg.AssetSelection.assets(*INGEST_ASSETS)
 
 
 def new_shard_keys(cc_source: CommonCrawlSource, instance: dg.DagsterInstance) -> list[str]:

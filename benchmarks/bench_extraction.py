@@ -1,0 +1,325 @@
+"""Main-text extraction quality and speed: our extractors vs the peer's (datatrove FineWeb) extraction.
+
+    python benchmarks/bench_extraction.py [--evaldata JSON] [--source DIR] [--peer-python PATH]
+                                          [--no-variants] [--out benchmarks/results/extraction.md]
+
+Test set: trafilatura's evaluation data (`/work/shared/data/extraction/trafilatura-evaldata.json`):
+for each URL, snippets a good main-text extraction must contain (`with`) and must not contain
+(`without`). The pages are taken from the WARC files of the sample crawl (every crawl under
+`--source`), decoded with our charset logic (`corpus_assets.core.charset.decode_html`) and the SAME
+decoded string is given to every extractor, so only the extraction differs.
+
+Scoring is trafilatura's own (tests/eval_common.py): whitespace-normalised substring matching
+(`re.sub(r"\\s+", " ", s).strip()` on snippet and text); per snippet TP = `with` found,
+FN = `with` missing, FP = `without` found, TN = `without` absent; precision = TP/(TP+FP),
+recall = TP/(TP+FN), F1 = 2TP/(2TP+FP+FN). An empty output counts every `with` as missed.
+
+Extractors:
+  * ours `resiliparse`  - corpus_assets.core.extract.extract_main_text(html, "resiliparse") (the default)
+  * ours `trafilatura`  - extract_main_text(html, "trafilatura") (trafilatura 2.x bare_extraction, favor_precision)
+  * peer                - what datatrove's `Trafilatura(favour_precision=True, timeout=1.0)` step calls:
+                          `trafilatura.extract(html, favor_precision=True, include_comments=False,
+                          deduplicate=True)`, run in the peer venv (trafilatura 1.11) by a small helper
+                          script, one process, pages in the same order. datatrove runs it in a sandbox
+                          with a 1 s wall-clock timeout per page: pages over 1 s are reported, and a
+                          second peer row scores them as empty (what datatrove would have produced).
+  * resiliparse option variants (main_content=True plus one or more option changes), unless --no-variants.
+
+Speed: docs/s from wall time and from CPU time (time.process_time) of the extraction calls only;
+the machine is shared, so docs per CPU-second is the figure to compare.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from importlib.metadata import version
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from corpus_assets.core.charset import decode_html  # noqa: E402
+from corpus_assets.core.extract import extract_main_text  # noqa: E402
+from corpus_assets.core.warc_reader import iter_records  # noqa: E402
+
+DEFAULT_EVALDATA = "/work/shared/data/extraction/trafilatura-evaldata.json"
+DEFAULT_SOURCE = "/work/shared/data/sample-crawl"
+DEFAULT_PEER_PYTHON = "/work/peer-venv/bin/python"
+PEER_TIMEOUT_S = 1.0
+
+# The peer's extraction, run inside the peer venv: JSONL {url, html} in -> JSONL {url, text, wall, cpu} out.
+PEER_SCRIPT = r'''
+import json, sys, time
+from trafilatura import extract  # what datatrove.pipeline.extractors.Trafilatura.extract calls
+
+def run(html):
+    return extract(html, favor_precision=True, include_comments=False, deduplicate=True)
+
+run("<html><body><p>warm up</p></body></html>")
+with open(sys.argv[1], encoding="utf-8") as fin, open(sys.argv[2], "w", encoding="utf-8") as fout:
+    for line in fin:
+        page = json.loads(line)
+        w, c = time.perf_counter(), time.process_time()
+        try:
+            text, error = run(page["html"]), None
+        except Exception as exc:  # datatrove counts a crash as clean_error and drops the page
+            text, error = None, repr(exc)
+        wall, cpu = time.perf_counter() - w, time.process_time() - c
+        fout.write(json.dumps({"url": page["url"], "text": text, "wall": wall, "cpu": cpu, "error": error}) + "\n")
+'''
+
+# Our current resiliparse call (corpus_assets/core/extract.py) and variants of it.
+BASE_OPTIONS = dict(main_content=True, alt_texts=False, links=False, form_fields=False, noscript=False,
+                    list_bullets=True, preserve_formatting=True)
+BOILERPLATE_SELECTORS = [
+    "nav", "footer", "aside", "form", "[role=navigation]", "[role=contentinfo]", "[role=complementary]",
+    ".breadcrumb", ".breadcrumbs", ".share", ".sharing", ".social", ".related", ".tags", ".pagination",
+    ".cookie", "#cookie", ".newsletter", ".comments", "#comments",
+]
+VARIANTS: dict[str, dict] = {
+    "current (extract.py)": {},
+    "comments=False": dict(comments=False),
+    "post_meta=False": dict(post_meta=False),
+    "comments=False, post_meta=False": dict(comments=False, post_meta=False),
+    "list_bullets=False": dict(list_bullets=False),
+    "preserve_formatting=False": dict(preserve_formatting=False),
+    "alt_texts=True": dict(alt_texts=True),
+    "links=True": dict(links=True),
+    "noscript=True": dict(noscript=True),
+    "form_fields=True": dict(form_fields=True),
+    "hidden_elements=True": dict(hidden_elements=True),
+    "skip_elements=boilerplate": dict(skip_elements=BOILERPLATE_SELECTORS),
+    "comments=False, skip_elements=boilerplate": dict(comments=False, skip_elements=BOILERPLATE_SELECTORS),
+    "comments=False, post_meta=False, skip_elements=boilerplate":
+        dict(comments=False, post_meta=False, skip_elements=BOILERPLATE_SELECTORS),
+}
+_BLANK_LINES = re.compile(r"\n{3,}")
+_WS = re.compile(r"\s+")
+
+
+def norm(text: str) -> str:
+    """Whitespace normalisation of trafilatura's evaluation (tests/eval_common.py)."""
+    return _WS.sub(" ", text).strip()
+
+
+@dataclass
+class Result:
+    name: str
+    version: str
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    empty: int = 0
+    pages: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    note: str = ""
+
+    def add(self, item: dict, text: str | None) -> None:
+        self.pages += 1
+        if not text:
+            self.empty += 1
+            self.fn += len(item["with"])
+            self.tn += len(item["without"])
+            return
+        t = norm(text)
+        tp = sum(1 for s in item["with"] if norm(s) in t)
+        fp = sum(1 for s in item["without"] if norm(s) in t)
+        self.tp += tp
+        self.fn += len(item["with"]) - tp
+        self.fp += fp
+        self.tn += len(item["without"]) - fp
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        total = self.tp + self.fp + self.fn + self.tn
+        return (self.tp + self.tn) / total if total else 0.0
+
+    @property
+    def f1(self) -> float:
+        d = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / d if d else 0.0
+
+    def row(self) -> str:
+        wall = f"{self.pages / self.wall:,.0f}" if self.wall else "-"
+        cpu = f"{self.pages / self.cpu:,.0f}" if self.cpu else "-"
+        return (f"| {self.name} | {self.version} | {self.precision:.3f} | {self.recall:.3f} | {self.f1:.3f} | "
+                f"{self.accuracy:.3f} | {self.tp} | {self.fn} | {self.fp} | {self.tn} | {self.empty} | "
+                f"{wall} | {cpu} | {self.note} |")
+
+
+HEADER = ("| extractor | version | precision | recall | F1 | accuracy | TP | FN | FP | TN | empty | "
+          "docs/s (wall) | docs/CPU-s | note |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def load_pages(evaldata: dict, source: str) -> tuple[list[tuple[str, str, dict]], dict]:
+    """[(url, decoded html, eval item)] for every eval URL found as an HTTP-200 HTML response in the WARCs."""
+    items = {url.strip(): item for url, item in evaldata.items()}
+    html: dict[str, str] = {}
+    stats = {"warc_files": 0, "records": 0, "duplicates": 0, "undecodable": 0}
+    for path in sorted(glob.glob(os.path.join(source, "crawl-data", "*", "segments", "*", "warc", "*.warc.gz"))):
+        stats["warc_files"] += 1
+        with open(path, "rb") as stream:
+            for record in iter_records(stream):
+                stats["records"] += 1
+                url = record.url.strip()
+                if url not in items or record.http_status != 200:
+                    continue
+                if url in html:  # the two crawls share some URLs (identical payloads): keep the first
+                    stats["duplicates"] += 1
+                    continue
+                decoded = decode_html(record.payload, record.content_type)
+                if decoded is None:
+                    stats["undecodable"] += 1
+                    continue
+                html[url] = decoded.text
+    pages = [(url, html[url], items[url]) for url in items if url in html]
+    stats["eval_urls"] = len(items)
+    stats["matched"] = len(pages)
+    stats["with_snippets"] = sum(len(item["with"]) for _, _, item in pages)
+    stats["without_snippets"] = sum(len(item["without"]) for _, _, item in pages)
+    return pages, stats
+
+
+def run_ours(pages, name: str, ver: str, extract) -> Result:
+    result = Result(name, ver)
+    extract(pages[0][1])  # warm-up (lazy imports)
+    for _, html, item in pages:
+        w, c = time.perf_counter(), time.process_time()
+        try:
+            text = extract(html)
+        except Exception:  # counted as a full miss, as trafilatura's evaluation does
+            text = None
+        result.wall += time.perf_counter() - w
+        result.cpu += time.process_time() - c
+        result.add(item, text)
+    return result
+
+
+def resiliparse_variant(options: dict):
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    kwargs = {**BASE_OPTIONS, **options}
+
+    def extract(html: str) -> str:
+        return _BLANK_LINES.sub("\n\n", extract_plain_text(HTMLTree.parse(html), **kwargs)).strip()
+    return extract
+
+
+def run_peer(pages, peer_python: str) -> tuple[Result, Result, list[str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        script, pin, pout = (os.path.join(tmp, n) for n in ("peer_extract.py", "pages.jsonl", "out.jsonl"))
+        Path(script).write_text(PEER_SCRIPT)
+        with open(pin, "w", encoding="utf-8") as fh:
+            for url, html, _ in pages:
+                fh.write(json.dumps({"url": url, "html": html}) + "\n")
+        subprocess.run([peer_python, script, pin, pout], check=True, cwd=tmp)
+        out = [json.loads(line) for line in open(pout, encoding="utf-8")]
+        ver = subprocess.run([peer_python, "-c", "import trafilatura; print(trafilatura.__version__)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    by_url = {o["url"]: o for o in out}
+    full = Result("peer: datatrove Trafilatura (favour_precision)", f"trafilatura {ver}")
+    timed = Result("peer, 1 s timeout applied", f"trafilatura {ver}")
+    slow = []
+    for url, _, item in pages:
+        o = by_url[url]
+        full.wall += o["wall"]
+        full.cpu += o["cpu"]
+        full.add(item, o["text"])
+        if o["wall"] > PEER_TIMEOUT_S:
+            slow.append(f"{url} ({o['wall']:.2f}s)")
+            timed.add(item, None)
+        else:
+            timed.add(item, o["text"])
+    timed.wall, timed.cpu = full.wall, full.cpu
+    timed.note = f"{len(slow)} pages > {PEER_TIMEOUT_S:.0f} s scored empty"
+    errors = sum(1 for o in out if o.get("error"))
+    full.note = f"{errors} errors" if errors else ""
+    return full, timed, slow
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--evaldata", default=DEFAULT_EVALDATA)
+    ap.add_argument("--source", default=DEFAULT_SOURCE, help="Common Crawl-layout folder (all crawls are read)")
+    ap.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON, help="python of the peer venv ('' to skip)")
+    ap.add_argument("--no-variants", action="store_true", help="skip the resiliparse option variants")
+    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "extraction.md"))
+    args = ap.parse_args()
+
+    evaldata = json.load(open(args.evaldata, encoding="utf-8"))
+    t = time.perf_counter()
+    pages, stats = load_pages(evaldata, args.source)
+    print(f"eval data: {stats['eval_urls']} URLs; found {stats['matched']} as HTTP-200 HTML in "
+          f"{stats['warc_files']} WARC files ({stats['records']} records, {stats['duplicates']} duplicate URLs "
+          f"across crawls skipped, {stats['undecodable']} undecodable); {stats['with_snippets']} 'with' and "
+          f"{stats['without_snippets']} 'without' snippets ({time.perf_counter() - t:.1f}s to load)", flush=True)
+
+    results = [
+        run_ours(pages, "ours: resiliparse (default)", f"resiliparse {version('resiliparse')}",
+                 lambda h: extract_main_text(h, "resiliparse")[1]),
+        run_ours(pages, "ours: trafilatura", f"trafilatura {version('trafilatura')}",
+                 lambda h: extract_main_text(h, "trafilatura")[1]),
+    ]
+    slow: list[str] = []
+    if args.peer_python:
+        full, timed, slow = run_peer(pages, args.peer_python)
+        results += [full, timed]
+    variants = []
+    if not args.no_variants:
+        for name, options in VARIANTS.items():
+            variants.append(run_ours(pages, f"resiliparse {name}", version("resiliparse"),
+                                     resiliparse_variant(options)))
+    lines = [
+        f"# Extraction quality: ours vs the peer ({date.today().isoformat()})",
+        "",
+        f"Data: trafilatura evaluation set, {stats['matched']} of {stats['eval_urls']} URLs found as HTTP-200 HTML "
+        f"in the sample crawl ({args.source}, both crawls; the rest are `hard::` entries without a URL); "
+        f"{stats['with_snippets']} `with` / {stats['without_snippets']} `without` snippets. Same decoded HTML for "
+        f"every extractor. Scoring as trafilatura's evaluation (whitespace-normalised substring match). "
+        f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), shared; "
+        f"docs/CPU-s = pages per CPU-second of the extraction calls (time.process_time), one process.",
+        "",
+        HEADER,
+        *(r.row() for r in results),
+    ]
+    if variants:
+        best = max(variants, key=lambda r: r.f1)
+        lines += ["", "## resiliparse option variants",
+                  "",
+                  "Base = our call: " + ", ".join(f"{k}={v}" for k, v in BASE_OPTIONS.items())
+                  + "; each row changes the listed options. `skip_elements=boilerplate` = "
+                  + ", ".join(BOILERPLATE_SELECTORS) + ".", "", HEADER, *(r.row() for r in variants),
+                  "", f"Best variant by F1: **{best.name}** (F1 {best.f1:.3f}, precision {best.precision:.3f}, "
+                      f"recall {best.recall:.3f})."]
+    if slow:
+        lines += ["", f"Peer pages over {PEER_TIMEOUT_S:.0f} s (datatrove would drop them): " + "; ".join(slow)]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(report, encoding="utf-8")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
