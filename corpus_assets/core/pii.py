@@ -208,7 +208,7 @@ _KW_ALL = "|".join((_PHONE_KW, _PHONE_KW_CJK, _ID_KW, _ID_KW_CJK, _CARD_KW, _CAR
 PATTERNS: dict[str, str] = {
     "url": r"(?i)(?:https?|ftp)://[^\s<>\"'\u3000-\u303f\uff08\uff09\uff0c]+|www\.[^\s<>\"'\u3000-\u303f\uff08\uff09\uff0c]+",
     "email": (
-        r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
+        r"[A-Za-z0-9_][A-Za-z0-9._%+\-_]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
     ),
     "email_obf": (
         r"(?i)[a-z0-9][a-z0-9._%+\-]{0,63}\s*[\[\(\{<]\s*(?:at|ät|@)\s*[\]\)\}>]\s*"
@@ -278,7 +278,7 @@ _LONG_SEP = re.compile(r"[^0-9]{5,}")
 
 # "before" characters that disqualify a candidate (what a look-behind would forbid)
 _BEFORE_DIGITS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-/.,")
-_BEFORE_EMAIL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_BEFORE_EMAIL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-_")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _DIGITSET = frozenset("0123456789")
@@ -527,9 +527,11 @@ def _detect(text: str, cands: Candidates) -> list[tuple[int, int, str]]:
     # e-mail (also inside URLs) ------------------------------------------------------
     for s, m in get("email", ()):
         e = s + len(m)
-        if _bad_before(text, s, _BEFORE_EMAIL) or (e < len(text) and text[e] in _AFTER_EMAIL):
+        if e < len(text) and text[e] in _AFTER_EMAIL:
             continue
-        local, _, domain = m.partition("@")
+        while s > 0 and text[s - 1] in _BEFORE_EMAIL:  # the regex starts late (e.g. after a '-'): mask it all
+            s -= 1
+        local, _, domain = text[s:e].partition("@")
         if domain.rsplit(".", 1)[-1].lower() in _NOT_TLDS or local.lower() in _EMAIL_SERVICE_LOCALS:
             continue
         sp.add(s, e, "email", ignore_blocked=True)

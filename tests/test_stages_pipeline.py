@@ -1,0 +1,126 @@
+"""Signals → decisions → dedup → corpus through real Dagster runs on the bundled sample and on a
+crawl made of the labelled near-duplicate articles."""
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from deltalake import DeltaTable
+
+from corpus_assets.cli import main
+from warc_fixtures import REPO, warc_response, write_crawl
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def table(warehouse, name):
+    return pl.read_delta(str(Path(warehouse) / name))
+
+
+def test_every_shard_asset_has_one_row_per_document(sample_warehouse):
+    documents = table(sample_warehouse, "documents")
+    for name in ("signals", "decisions", "dedup_signatures"):
+        other = table(sample_warehouse, name)
+        assert sorted(other["doc_id"]) == sorted(documents["doc_id"]), name
+    decisions = table(sample_warehouse, "decisions")
+    assert (decisions["keep"] == (decisions["drop_reasons"].list.len() == 0)).all()
+    assert decisions["filter_config_hash"].n_unique() == 1
+
+
+def test_sample_duplicates_are_found_and_one_representative_kept(sample_warehouse):
+    clusters = table(sample_warehouse, "dedup_clusters")
+    per_cluster = clusters.group_by("cluster_id").agg(pl.col("is_kept").sum().alias("kept"), pl.len().alias("n"),
+                                                      pl.col("cluster_size").first())
+    assert (per_cluster["kept"] == 1).all() and (per_cluster["n"] == per_cluster["cluster_size"]).all()
+    # the second crawl re-crawls 20 first-crawl URLs (18 with identical text) and mirrors 12 pages on mirror.* hosts
+    recrawls = clusters.filter(pl.col("dedup_kind") == "url")
+    assert recrawls["cluster_id"].n_unique() >= 18
+    assert (recrawls.filter("is_kept")["crawl"] == "CC-SAMPLE-2026-07").all()  # the latest fetch is kept
+    mirrors = clusters.filter(pl.col("url").str.contains("://mirror."))
+    assert mirrors.height >= 12 and not mirrors["is_kept"].any()  # the original (earliest) page is kept
+
+
+def test_corpus_holds_kept_representatives_only_and_no_raw_pii(sample_warehouse):
+    corpus = table(sample_warehouse, "corpus")
+    decisions = table(sample_warehouse, "decisions")
+    duplicates = table(sample_warehouse, "dedup_clusters").filter(~pl.col("is_kept"))["doc_id"]
+    kept = decisions.filter("keep").filter(~pl.col("doc_id").is_in(duplicates.implode()))
+    assert sorted(corpus["doc_id"]) == sorted(kept["doc_id"])
+    assert corpus["text_hash"].n_unique() == corpus.height
+    raw = table(sample_warehouse, "documents").filter(pl.col("doc_id").is_in(corpus["doc_id"].implode()))
+    assert sum(1 for text in raw["text"] if EMAIL.search(text)) >= 5  # the sample does contain e-mails...
+    assert not any(EMAIL.search(text) for text in corpus["text"])  # ...and none reaches the corpus
+    assert corpus["pii_email_count"].sum() > 0 and "<EMAIL>" in "".join(corpus["text"])
+
+
+def test_incremental_dedup_equals_a_from_scratch_run(sample_warehouse, tmp_path, capsys):
+    warehouse = tmp_path / "wh"
+    assert main(["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-03"]) == 0
+    assert main(["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-07"]) == 0
+    assert "incremental:" in capsys.readouterr().out
+    columns = ["doc_id", "cluster_id", "cluster_size", "is_kept", "dedup_kind"]
+    incremental = table(warehouse, "dedup_clusters").select(columns).sort("doc_id")
+    from_scratch = table(sample_warehouse, "dedup_clusters").select(columns).sort("doc_id")
+    assert incremental.equals(from_scratch)
+    # the first crawl's corpus partitions were refreshed: re-crawled pages now live in the second crawl
+    assert sorted(table(warehouse, "corpus")["doc_id"]) == sorted(table(sample_warehouse, "corpus")["doc_id"])
+
+
+def test_changing_the_filter_config_reruns_decisions_only(sample_warehouse, tmp_path):
+    warehouse = tmp_path / "wh"
+    shutil.copytree(sample_warehouse, warehouse)
+    versions = {name: DeltaTable(str(warehouse / name)).version() for name in ("documents", "signals")}
+    before = table(warehouse, "decisions")
+    strict = tmp_path / "strict.yaml"
+    strict.write_text((REPO / "configs" / "filters.yaml").read_text()
+                      .replace("c4_min_terminal_punct_line_frac: null", "c4_min_terminal_punct_line_frac: 0.9"))
+    assert main(["materialize", "--warehouse", str(warehouse), "--select", "decisions",
+                 "--filter-config", str(strict)]) == 0
+    after = table(warehouse, "decisions")
+    assert {name: DeltaTable(str(warehouse / name)).version() for name in versions} == versions
+    assert after["filter_config_hash"].n_unique() == 1 and after["filter_config_hash"][0] != before["filter_config_hash"][0]
+    assert after["keep"].sum() < before["keep"].sum()
+    assert after.filter(pl.col("drop_reasons").list.contains("c4_min_terminal_punct_line_frac")).height > 0
+
+
+@pytest.mark.parametrize("change, field", [
+    ("gopher_min_words: 50", "gopher_min_wordz: 50"),
+    ("gopher_max_dup_line_frac: 0.3", "gopher_max_dup_line_frac: 3.5"),
+    ("gopher_min_words: 50", "gopher_min_words: lots"),
+])
+def test_a_malformed_filter_config_is_rejected_before_any_run(tmp_path, capsys, change, field):
+    bad = tmp_path / "bad.yaml"
+    text = (REPO / "configs" / "filters.yaml").read_text()
+    assert change in text
+    bad.write_text(text.replace(change, field))
+    instance = dg.DagsterInstance.get()
+    runs_before = len(instance.get_run_records())
+    assert main(["materialize", "--warehouse", str(tmp_path / "wh"), "--filter-config", str(bad)]) == 1
+    error = capsys.readouterr().err
+    assert str(bad) in error and field.split(":")[0] in error and len(error.strip().splitlines()) == 1
+    assert len(instance.get_run_records()) == runs_before
+
+
+def test_labelled_near_duplicates_are_found_with_high_precision_and_recall(tmp_path):
+    """articles_1000 (chrisjmccormick/MinHash) wrapped as web pages of a two-file crawl."""
+    lines = (REPO / "tests/fixtures/neardup/articles_1000.train").read_text().splitlines()
+    articles = [line.split(" ", 1) for line in lines if line.strip()]
+    truth = {tuple(sorted(line.split())) for line in (REPO / "tests/fixtures/neardup/articles_1000.truth")
+             .read_text().splitlines() if line.strip()}
+    pages = [warc_response(f"https://news{i % 7}.example/{tid}",
+                           f"<html><head><title>{tid}</title></head><body><article><p>{text}</p></article></body></html>"
+                           .encode()) for i, (tid, text) in enumerate(articles)]
+    half = len(pages) // 2
+    write_crawl(tmp_path / "src", "CC-NEARDUP", {"a.warc.gz": b"".join(pages[:half]), "b.warc.gz": b"".join(pages[half:])})
+    warehouse = tmp_path / "wh"
+    assert main(["materialize", "--source", str(tmp_path / "src"), "--warehouse", str(warehouse),
+                 "--select", "documents,signals,decisions,dedup_signatures,dedup_clusters"]) == 0
+    clusters = table(warehouse, "dedup_clusters").with_columns(tid=pl.col("url").str.extract(r"/(t\d+)$"))
+    found = {tuple(sorted(pair)) for members in clusters.group_by("cluster_id").agg("tid")["tid"]
+             for pair in itertools.combinations(members, 2)}
+    precision = len(found & truth) / len(found)
+    recall = len(found & truth) / len(truth)
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall)
