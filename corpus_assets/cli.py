@@ -47,7 +47,7 @@ def cmd_materialize(args) -> dict:
     from corpus_assets.core.filter_config import load_filter_config
     from corpus_assets.resources import default_source_uri, plan_source_shards, resolve_project_path
     from corpus_assets.runner import (cli_run_config, ensure_dagster_home, materialized_partitions,
-                                      register_partitions, run_partitions)
+                                      register_partitions, run_partitions, worker_pool)
 
     source_uri = args.source or default_source_uri()
     warehouse = _warehouse_root(args.warehouse)
@@ -73,13 +73,14 @@ def cmd_materialize(args) -> dict:
     outcomes = []
 
     def report(done: int, total: int, outcome) -> None:
-        docs = outcome.metadata.get("documents", {}).get("documents_written")
+        meta = outcome.metadata
+        docs = meta.get("documents", {}).get("documents_written", meta.get("corpus", {}).get("documents"))
         detail = f"{docs} documents" if docs is not None else ""
         status = "ok" if outcome.success else f"FAILED: {outcome.error}"
         print(f"[{done}/{total}] {outcome.partition} {status} {detail} ({outcome.seconds:.1f}s)", flush=True)
 
     def run(phase_keys, names, job, phase_ops):
-        results = run_partitions(phase_keys, names, cli_run_config(phase_ops), args.workers, env, job, report)
+        results = run_partitions(phase_keys, names, cli_run_config(phase_ops), args.workers, env, job, report, pool)
         outcomes.extend(results)
         failed = [o for o in results if not o.success]
         if failed:
@@ -87,6 +88,13 @@ def cmd_materialize(args) -> dict:
                            f"{failed[0].error}); see the runs in `corpus ui`")
         return results
 
+    with worker_pool(args.workers, env) as pool:
+        _run_phases(run, assets, keys, ops)
+    return {"warehouse": warehouse, "outcomes": outcomes}
+
+
+def _run_phases(run, assets: list[str], keys: list[str], ops: dict) -> list[str]:
+    """Per-shard ingest runs, then the global dedup run, then per-shard corpus runs."""
     ingest = [key for name in assets if name in INGEST_ASSETS for key in MULTI_ASSET_KEYS.get(name, [name])]
     if ingest:
         run(keys, ingest, "ingest_shard", {name: ops.get(name) for name in ingest if name in ops})
@@ -99,9 +107,8 @@ def cmd_materialize(args) -> dict:
         print(f"  {meta.get('mode')}: {meta.get('documents_in_clusters')} documents in {meta.get('clusters')} clusters, "
               f"{meta.get('duplicates_removed')} duplicates", flush=True)
     if "corpus" in assets:
-        corpus_keys = keys + sorted(set(affected) - set(keys))
-        run(corpus_keys, ["corpus"], "publish_corpus", {})
-    return {"warehouse": warehouse, "outcomes": outcomes}
+        run(keys + sorted(set(affected) - set(keys)), ["corpus"], "publish_corpus", {})
+    return affected
 
 
 def _format_table(table, fmt: str) -> str:
@@ -157,6 +164,25 @@ Next:
 Warehouse (Delta tables): {warehouse}""")
 
 
+def cmd_check(args) -> None:
+    """Run the GX suites over existing tables; print a table of results; fail when any expectation fails."""
+    from corpus_assets.core.expectations import check_warehouse, format_results, write_report
+
+    warehouse = _warehouse_root(args.warehouse)
+    if "://" not in warehouse and not Path(warehouse).is_dir():
+        raise CliError(f"no warehouse at {warehouse}; run `corpus materialize` (or `corpus demo`) first")
+    results = check_warehouse(warehouse, args.table or None, per_partition=not args.whole_tables)
+    if not results:
+        raise CliError(f"no checked tables in {warehouse}" + (f" named {', '.join(args.table)}" if args.table else ""))
+    print(format_results(results, details=True))
+    report = write_report(results, f"{warehouse}/_reports")
+    failed = [r for r in results if not r[2].success]
+    print(f"\n{len(results) - len(failed)} of {len(results)} suites passed; report: {report}")
+    if failed:
+        raise CliError(f"{len(failed)} suite(s) failed: " + ", ".join(
+            f"{table}{' ' + '/'.join(part.values()) if part else ''}" for table, part, _ in failed[:5]))
+
+
 def cmd_ui(args) -> None:
     from corpus_assets.runner import ensure_dagster_home
 
@@ -195,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("check", help="run the Great Expectations suites over the warehouse's tables")
+    p.add_argument("--warehouse")
+    p.add_argument("--table", action="append", help="only this table (repeatable)")
+    p.add_argument("--whole-tables", action="store_true", help="validate each table whole, not per partition")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("demo", help="materialize the bundled sample crawl into ./warehouse and summarise it")
     add_materialize_options(p)

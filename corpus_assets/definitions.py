@@ -1,6 +1,7 @@
 """The one Definitions object of the code location: assets, checks, jobs, sensors, schedules, resources."""
 import dagster as dg
 
+from corpus_assets.defs.checks import expectation_checks
 from corpus_assets.defs.corpus.assets import corpus
 from corpus_assets.defs.dedup.assets import dedup_clusters, dedup_signatures
 from corpus_assets.defs.documents.assets import documents
@@ -18,6 +19,7 @@ corpus_job = dg.define_asset_job("publish_corpus", selection=[corpus],
 
 defs = dg.Definitions(
     assets=[documents, signals, decisions, dedup_signatures, dedup_clusters, corpus],
+    asset_checks=expectation_checks,
     jobs=[ingest_job, dedup_job, corpus_job],
     sensors=[new_warc_files_sensor],
     schedules=[daily_crawl_check],

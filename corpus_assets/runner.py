@@ -12,7 +12,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 import dagster as dg
 
@@ -110,25 +111,36 @@ def _set_environment(env: dict[str, str]) -> None:
     os.environ.update(env)
 
 
+@contextmanager
+def worker_pool(workers: int, env: dict[str, str] | None = None) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes with `env` set (e.g. CORPUS_WAREHOUSE); reuse one pool for several phases so
+    each worker imports Dagster, GX and the models once."""
+    context = multiprocessing.get_context("spawn")  # no forking of a process that holds threads and sockets
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_set_environment,
+                             initargs=(env or {},)) as pool:
+        yield pool
+
+
 def run_partitions(partitions: list[str | None], asset_names: list[str], run_config: dict, workers: int,
                    env: dict[str, str] | None = None, job_name: str = "ingest_shard",
-                   on_done: Callable[[int, int, RunOutcome], None] = lambda i, n, o: None) -> list[RunOutcome]:
-    """Run every partition, `workers` at a time, with `env` set in the workers (e.g. CORPUS_WAREHOUSE);
-    return outcomes in completion order."""
-    outcomes: list[RunOutcome] = []
+                   on_done: Callable[[int, int, RunOutcome], None] = lambda i, n, o: None,
+                   pool: ProcessPoolExecutor | None = None) -> list[RunOutcome]:
+    """Run every partition (None: the run of a global job), `workers` at a time, in `pool` or a new
+    pool; return outcomes in completion order."""
     if not partitions:
-        return outcomes
-    context = multiprocessing.get_context("spawn")  # no forking of a process that holds threads and sockets
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(partitions))), mp_context=context,
-                             initializer=_set_environment, initargs=(env or {},)) as pool:
-        futures = {pool.submit(run_partition, key, asset_names, run_config, job_name): key for key in partitions}
-        for future in as_completed(futures):
-            try:
-                outcome = future.result()
-            except Exception as exc:  # a worker crash is reported like a failed run
-                outcome = RunOutcome(futures[future] or job_name, False, 0.0, error=f"{type(exc).__name__}: {exc}")
-            outcomes.append(outcome)
-            on_done(len(outcomes), len(partitions), outcome)
+        return []
+    if pool is None:
+        with worker_pool(min(workers, len(partitions)), env) as own_pool:
+            return run_partitions(partitions, asset_names, run_config, workers, env, job_name, on_done, own_pool)
+    outcomes: list[RunOutcome] = []
+    futures = {pool.submit(run_partition, key, asset_names, run_config, job_name): key for key in partitions}
+    for future in as_completed(futures):
+        try:
+            outcome = future.result()
+        except Exception as exc:  # a worker crash is reported like a failed run
+            outcome = RunOutcome(futures[future] or job_name, False, 0.0, error=f"{type(exc).__name__}: {exc}")
+        outcomes.append(outcome)
+        on_done(len(outcomes), len(partitions), outcome)
     return outcomes
 
 

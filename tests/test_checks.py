@@ -1,0 +1,68 @@
+"""GX suites as blocking Dagster asset checks and as `corpus check`."""
+import shutil
+
+import dagster as dg
+import polars as pl
+
+from corpus_assets.cli import main
+from corpus_assets.core.delta_tables import replace_partition_frame
+from corpus_assets.runner import cli_run_config, register_partitions, run_partitions
+from warc_fixtures import warc_response, write_crawl
+
+CHECK_KEYS = {name: dg.AssetCheckKey(dg.AssetKey(name), "expectations")
+              for name in ("documents", "signals", "decisions", "corpus", "dedup_clusters")}
+
+
+def latest_evaluation(instance, asset, partition=None):
+    for record in instance.event_log_storage.get_asset_check_execution_history(CHECK_KEYS[asset], limit=20):
+        if record.evaluation is not None and (partition is None or record.evaluation.partition == partition):
+            return record.evaluation
+    return None
+
+
+def test_checks_pass_on_the_sample_and_cli_writes_a_report(sample_warehouse, capsys):
+    instance = dg.DagsterInstance.get()
+    for asset in CHECK_KEYS:
+        evaluation = latest_evaluation(instance, asset)
+        assert evaluation is not None and evaluation.passed, asset
+    assert main(["check", "--warehouse", str(sample_warehouse)]) == 0
+    out = capsys.readouterr().out
+    assert "25 of 25 suites passed" in out
+    assert (sample_warehouse / "_reports" / "expectations.html").stat().st_size > 1000
+
+
+def test_corrupted_tables_fail_the_right_expectation(sample_warehouse, tmp_path, capsys):
+    warehouse = tmp_path / "wh"
+    shutil.copytree(sample_warehouse, warehouse)
+    partition = {"crawl": "CC-SAMPLE-2026-03", "shard": "00000"}
+    docs = pl.read_delta(str(warehouse / "documents")).filter((pl.col("crawl") == "CC-SAMPLE-2026-03") & (pl.col("shard") == "00000"))
+    bad_docs = pl.concat([docs.with_columns(lang_score=pl.when(pl.int_range(pl.len()) == 0).then(5.0)
+                                            .otherwise(pl.col("lang_score"))), docs.head(1)])
+    replace_partition_frame(str(warehouse / "documents"), bad_docs, partition)
+    corpus = pl.read_delta(str(warehouse / "corpus")).filter((pl.col("crawl") == "CC-SAMPLE-2026-03") & (pl.col("shard") == "00000"))
+    leaked = corpus.with_columns(text=pl.when(pl.int_range(pl.len()) == 0)
+                                 .then(pl.col("text") + " Contact: jane.doe@example.org").otherwise(pl.col("text")))
+    replace_partition_frame(str(warehouse / "corpus"), leaked, partition)
+    assert main(["check", "--warehouse", str(warehouse), "--table", "documents", "--table", "corpus"]) == 1
+    out = capsys.readouterr().out
+    assert "expect_column_values_to_be_between(lang_score)" in out
+    assert "expect_column_values_to_be_unique(doc_id)" in out
+    assert "expect_column_values_to_not_match_regex_list(text)" in out
+    assert corpus["doc_id"][0] in out  # the failing row is named
+
+
+def test_a_failing_blocking_check_stops_downstream_assets(tmp_path):
+    html = "<html><body><article><p>" + "A real paragraph with enough words to be a document. " * 20 + "</p></article></body></html>"
+    record = warc_response("https://dup.example/page", html.encode())
+    write_crawl(tmp_path / "src", "CC-BROKEN", {"f.warc.gz": record + record})  # the same record twice
+    key = "CC-BROKEN/00000"
+    instance = dg.DagsterInstance.get()
+    register_partitions(instance, [key])
+    env = {"CORPUS_SOURCE": str(tmp_path / "src"), "CORPUS_WAREHOUSE": str(tmp_path / "wh")}
+    [outcome] = run_partitions([key], ["documents", "signals", "decisions"], cli_run_config(), workers=1, env=env)
+    assert "documents" in outcome.metadata and "signals" not in outcome.metadata
+    assert not outcome.success and "expectations" in outcome.error
+    evaluation = latest_evaluation(instance, "documents", key)
+    assert evaluation is not None and not evaluation.passed
+    assert "expect_column_values_to_be_unique(doc_id)" in str(evaluation.metadata)
+    assert not (tmp_path / "wh" / "signals").exists()
