@@ -233,7 +233,8 @@ def main() -> None:
                              "lang": ["zh", "en"], "lang_score": [1.0, 1.0], "n_chars": [12, 46]})
         decide(signals_frame(warm, blocklist, badwords), cfg)  # jieba dictionary, regex caches
         corpus_frame(warm)
-    say(rate_line("set-up (model, lists, jieba; excl.)", 0, setup, "docs"))
+    say(f"one-time set-up (fastText model, block/word lists, jieba dictionary; not counted): "
+        f"wall {setup.wall:.2f}s, CPU {setup.cpu:.2f}s")
 
     # ---- documents -----------------------------------------------------------------------
     stats = ShardStats()

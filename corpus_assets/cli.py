@@ -149,17 +149,24 @@ def cmd_demo(args) -> None:
     for outcome in result["outcomes"]:
         skips.update(outcome.metadata.get("documents", {}).get("skips_by_reason") or {})
     con = connect(warehouse)
-    langs = query_readonly(con, "SELECT lang, count(*) AS documents FROM documents GROUP BY lang "
-                                "ORDER BY documents DESC, lang LIMIT 12")
-    crawls = query_readonly(con, "SELECT crawl, count(DISTINCT shard) AS shards, count(*) AS documents "
-                                 "FROM documents GROUP BY crawl ORDER BY crawl")
-    print("\nDocuments per crawl:\n" + _format_table(crawls, "table"))
-    print("Documents per language (top 12):\n" + _format_table(langs, "table"))
-    print("Skipped records by reason: " + (", ".join(f"{k}={v}" for k, v in skips.most_common()) or "none"))
+    show = lambda title, query: print(f"{title}:\n" + _format_table(query_readonly(con, query), "table"))
+    show("\nDocuments per crawl", "SELECT crawl, count(DISTINCT shard) AS shards, count(*) AS documents "
+                              "FROM documents GROUP BY crawl ORDER BY crawl")
+    print("Skipped records by reason: " + (", ".join(f"{k}={v}" for k, v in skips.most_common()) or "none") + "\n")
+    show("Per language: documents, kept by the filters, in the corpus (top 12)",
+         "SELECT d.lang, count(*) AS documents, count(*) FILTER (WHERE d.keep) AS kept, count(c.doc_id) AS in_corpus "
+         "FROM decisions d LEFT JOIN corpus c USING (doc_id) GROUP BY d.lang ORDER BY documents DESC, d.lang LIMIT 12")
+    show("Top drop reasons (a document counts under each of its reasons)",
+         "SELECT reason, sum(documents)::BIGINT AS documents FROM funnel WHERE reason <> 'kept' "
+         "GROUP BY reason ORDER BY documents DESC, reason LIMIT 8")
+    show("Duplicate clusters", "SELECT dedup_kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
+                               "count(*) FILTER (WHERE NOT is_kept) AS removed FROM dedup_clusters GROUP BY ALL ORDER BY 1")
     print(f"""
 Next:
-  corpus sql "SELECT lang, count(*) FROM documents GROUP BY lang ORDER BY 2 DESC"
-  corpus sql --format csv "SELECT url, title, n_chars FROM documents LIMIT 20"
+  corpus sql "SELECT lang, count(*) FROM corpus GROUP BY lang ORDER BY 2 DESC"
+  corpus sql "SELECT url, drop_reasons FROM decisions WHERE NOT keep LIMIT 10"   # why was a page dropped
+  corpus sql --format csv "SELECT url, title, n_chars FROM corpus LIMIT 20"
+  corpus check       # the Great Expectations suites over every table (HTML report under the warehouse)
   corpus ui          # the Dagster UI on http://127.0.0.1:3000 (asset graph, runs, partitions)
 Warehouse (Delta tables): {warehouse}""")
 
