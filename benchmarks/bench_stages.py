@@ -69,14 +69,18 @@ SPOT_SIGNALS = ["gopher_word_count", "fineweb_dup_line_char_frac", "fineweb_line
                 "fineweb_short_line_frac"]
 # Candidate `languages: zh:` overrides whose effect the spot-check reports (config file untouched).
 WHATIF_ZH: dict[str, dict] = {
+    "fineweb_dup_line_char_frac: 0.01 (FineWeb default)": {"fineweb_dup_line_char_frac": 0.01},
     "fineweb_dup_line_char_frac: 0.02": {"fineweb_dup_line_char_frac": 0.02},
     "fineweb_dup_line_char_frac: 0.03": {"fineweb_dup_line_char_frac": 0.03},
     "fineweb_dup_line_char_frac: 0.05": {"fineweb_dup_line_char_frac": 0.05},
+    "fineweb_dup_line_char_frac: 0.025": {"fineweb_dup_line_char_frac": 0.025},
     "c4_curly_bracket: false": {"c4_curly_bracket": False},
+    "gopher_min_mean_word_length: 1.3": {"gopher_min_mean_word_length": 1.3},
     "min_lang_score: 0.5": {"min_lang_score": 0.5},
     "fineweb_line_punct_frac: null (rule off)": {"fineweb_line_punct_frac": None},
     "fineweb_short_line_frac: 0.67 (FineWeb default)": {"fineweb_short_line_frac": 0.67},
     "dup_line_char 0.03 + curly false": {"fineweb_dup_line_char_frac": 0.03, "c4_curly_bracket": False},
+    "c4_curly_bracket: false + min_lang_score: 0.5": {"c4_curly_bracket": False, "min_lang_score": 0.5},
 }
 SPOT_EXTRA = ["gopher_mean_word_length", "gopher_alpha_word_frac", "gopher_dup_line_frac", "c4_sentence_count",
               "fineweb_newline_word_ratio", "lang_score"]
@@ -195,7 +199,7 @@ def whatif_zh(config_path: str, signals: pl.DataFrame, frame: pl.DataFrame, spot
         out.append(f"| `{name}` | {sum(after.values())} | {len(in_spot)}: "
                    f"{', '.join(f'#{i}' for i in in_spot) or '-'} | {len(others)}"
                    f"{': ' + ', '.join(u.split('//', 1)[-1][:60] for u in others) if others else ''} | "
-                   f"{len(down)} |")
+                   f"{len(down)}{': ' + ', '.join(urls[d].split('//', 1)[-1][:60] for d in down) if down else ''} |")
     return out
 
 

@@ -105,6 +105,7 @@ def test_skips_are_counted_by_reason(tmp_path):
         warc_response("https://a.example/logo.png", b"\x89PNG\r\n\x1a\n", content_type="image/png"),
         warc_response("https://a.example/empty", b"<html><body></body></html>"),
         warc_response("https://a.example/huge", b"<html>" + b"x" * 3000 + b"</html>"),
+        warc_response("xhttps://a.example/mangled", html.encode()),
     ])})
     source = CrawlSource(str(tmp_path))
     stats = ShardStats()
@@ -113,8 +114,8 @@ def test_skips_are_counted_by_reason(tmp_path):
     rows = [row for batch in batches for row in batch.to_pylist()]
     assert [r["url"] for r in rows] == ["https://a.example/ok"]
     assert rows[0]["title"] == "Hallo" and rows[0]["lang"] == "de" and rows[0]["n_chars"] == len(rows[0]["text"])
-    assert stats.records_read == 5 and stats.documents == 1
-    assert dict(stats.skips) == {"http_status": 1, "not_html": 1, "empty_text": 1, "too_large": 1}
+    assert stats.records_read == 6 and stats.documents == 1
+    assert dict(stats.skips) == {"http_status": 1, "not_html": 1, "empty_text": 1, "too_large": 1, "bad_url": 1}
 
 
 def test_extractors_find_main_text_and_title():

@@ -320,3 +320,10 @@ def test_real_pages_scan(real_pages):
     assert not re.search(r"\d<(?:PHONE|CARD|ID_NUMBER)>|<(?:PHONE|CARD|ID_NUMBER)>\d", joined)
     if "CC-SAMPLE-2026" in str(_warc_paths()[0]) and str(SHARED) in str(_warc_paths()[0]):
         assert totals["pii_email_count"] > 100 and totals["pii_phone_count"] > 50
+
+
+def test_international_prefix_in_parentheses_is_masked():
+    # real footer from the shared sample crawl (Televisión Nacional de Chile); GX's corpus suite caught it
+    text = "Bellavista 0990 Providencia, Santiago. Fono:(+56 2) 2707 7777 . Mail: x"
+    assert mask_pii(text)[0] == "Bellavista 0990 Providencia, Santiago. Fono:<PHONE> . Mail: x"
+    assert mask_pii("Preis (+5 %) 2024")[0] == "Preis (+5 %) 2024"

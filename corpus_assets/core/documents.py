@@ -42,7 +42,7 @@ DOCUMENTS_SCHEMA = pa.schema([
     ("n_chars", pa.int64()),
 ])
 
-SKIP_REASONS = ("http_status", "not_html", "too_large", "undecodable", "empty_text", "extract_error")
+SKIP_REASONS = ("bad_url", "http_status", "not_html", "too_large", "undecodable", "empty_text", "extract_error")
 
 
 @dataclass
@@ -84,6 +84,8 @@ def record_to_row(record: RawRecord, shard: Shard, warc_path: str, settings: Doc
                   langid: LanguageIdentifier) -> tuple[dict | None, str | None]:
     """(row, None) for a document, or (None, skip reason)."""
     charset = charset_source = title = None
+    if not record.url.lower().startswith(("http://", "https://")):  # e.g. a mangled WARC-Target-URI
+        return None, "bad_url"
     if settings.record_format == "wet":
         text = record.payload.decode("utf-8", errors="replace").strip()
         extractor, charset, charset_source = "wet", "utf-8", "wet"

@@ -642,6 +642,8 @@ def _detect(text: str, cands: Candidates) -> list[tuple[int, int, str]]:
         digits = _NON_DIGIT.sub("", cand.replace("(0)", ""))
         if not (8 <= len(digits) <= 15) or _LONG_SEP.search(cand):
             continue
+        if cand.count(")") == cand.count("(") + 1 and s > 0 and text[s - 1] == "(":
+            s, cand = s - 1, "(" + cand  # "(+56 2) 2707 7777": the prefix sits inside parentheses
         if cand.count("(") != cand.count(")") or _low_entropy(digits[2:]):
             continue
         _add_phone(text, sp, s, s + len(cand))

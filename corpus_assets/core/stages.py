@@ -31,10 +31,11 @@ def signals_frame(docs: pl.DataFrame, blocklist, badwords, safety_thresholds=Non
 
 def corpus_frame(docs: pl.DataFrame, boilerplate: pl.DataFrame | None = None,
                  text_hashes: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Kept documents as training rows: boilerplate lines (`url_host, line_hash`) removed, then PII
+    """Kept documents as training rows: boilerplate lines (`url_host, line_hash`) removed (documents
+    left empty are dropped), then PII
     masked (raw text never leaves `documents`); `text_hashes` (`doc_id, text_hash`) joined when given."""
-    if boilerplate is not None:
-        docs = remove_boilerplate_df(docs, boilerplate)
+    if boilerplate is not None:  # a page that is all boilerplate leaves the corpus (no empty rows)
+        docs = remove_boilerplate_df(docs, boilerplate).filter(pl.col("text").str.strip_chars() != "")
     if text_hashes is not None:
         docs = docs.join(text_hashes, on="doc_id", how="left", maintain_order="left")
     masked = mask_pii_column(docs.select("doc_id", "text"))

@@ -54,6 +54,7 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
         "documents": rows,
         "dropped_by_filters": int((~verdicts["keep"]).sum()),
         "dropped_as_duplicates": len(duplicates & set(verdicts.filter("keep")["doc_id"].to_list())),
+        "dropped_empty_after_boilerplate": len(kept) - rows,
         "boilerplate_lines_removed": int(masked["n_boilerplate_lines"][0] or 0),
         "pii_masked": {column.removeprefix("pii_").removesuffix("_count"): int(masked[column][0] or 0)
                        for column in PII_COUNT_COLUMNS},
