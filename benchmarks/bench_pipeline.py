@@ -54,16 +54,18 @@ def bench_documents(source: CrawlSource, crawl: str, files: list[str], extractor
     return stats, time.perf_counter() - started
 
 
-def bench_dagster(source_dir: str, crawl: str, workers: int) -> tuple[int, float]:
+def bench_dagster(source_dir: str, crawl: str, workers: int, shard_size: int) -> tuple[int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DAGSTER_HOME": tmp}
         Path(tmp, "dagster.yaml").touch()
         started = time.perf_counter()
         out = subprocess.run([sys.executable, "-m", "corpus_assets.cli", "materialize", "--source", source_dir,
-                              "--crawl", crawl, "--warehouse", f"{tmp}/wh", "--workers", str(workers)],
+                              "--crawl", crawl, "--warehouse", f"{tmp}/wh", "--workers", str(workers),
+                              "--shard-size", str(shard_size)],
                              env=env, capture_output=True, text=True, check=True).stdout
         seconds = time.perf_counter() - started
-    docs = sum(int(m) for m in re.findall(r" ok (\d+) documents", out))
+    ingest = out.split("deduplicating")[0]  # the documents count of each shard's ingest run
+    docs = sum(int(m) for m in re.findall(r" ok (\d+) documents", ingest))
     return docs, seconds
 
 
@@ -94,9 +96,11 @@ def main() -> None:
     docs_per_s = stats.documents / seconds
     print(f"documents ({args.extractor}): {stats.documents:6d} docs    {seconds:6.2f}s {docs_per_s:8.1f} docs/s (1 core), "
           f"peak RSS {peak_rss_mib():.0f} MiB; skips {dict(stats.skips)}")
-    docs, seconds = bench_dagster(args.source, args.crawl, args.workers)
-    print(f"dagster, all shard assets:   {docs:6d} docs    {seconds:6.2f}s {docs / seconds:8.1f} docs/s "
-          f"({args.workers} workers, {docs / seconds / args.workers:.1f} docs/s per core, incl. start-up)")
+    for shard_size in (1, len(files)):
+        docs, seconds = bench_dagster(args.source, args.crawl, args.workers, shard_size)
+        shards = -(-len(files) // shard_size)
+        print(f"dagster, every asset + checks, {shards} shard(s): {docs:6d} docs {seconds:6.2f}s {docs / seconds:7.1f} docs/s "
+              f"end to end ({args.workers} workers; incl. process start-up, 3 phases, GX checks)")
     if args.peer_python:
         records, peer_seconds, line = bench_peer(args.peer_python, Path(args.source, "crawl-data", args.crawl))
         peer_rate = records / peer_seconds
