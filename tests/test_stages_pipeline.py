@@ -124,3 +124,18 @@ def test_labelled_near_duplicates_are_found_with_high_precision_and_recall(tmp_p
     precision = len(found & truth) / len(found)
     recall = len(found & truth) / len(truth)
     assert precision >= 0.95 and recall >= 0.95, (precision, recall)
+
+
+def test_verified_clustering_drops_candidates_below_the_threshold(sample_warehouse, tmp_path):
+    from corpus_assets.runner import cli_run_config, run_partitions
+
+    warehouse = tmp_path / "wh"
+    shutil.copytree(sample_warehouse, warehouse)
+    fuzzy_before = table(warehouse, "dedup_fuzzy_clusters").height
+    for threshold, check in ((0.5, lambda n: n == fuzzy_before), (1.0, lambda n: n < fuzzy_before)):
+        config = cli_run_config({"dedup_clusters": {"verify_threshold": threshold}})
+        [outcome] = run_partitions([None], ["dedup_clusters"], config, workers=1,
+                                   env={"CORPUS_WAREHOUSE": str(warehouse)}, job_name="deduplicate")
+        assert outcome.success, outcome.error
+        assert outcome.metadata["dedup_clusters"]["mode"] == "full, verified"
+        assert check(table(warehouse, "dedup_fuzzy_clusters").height), threshold

@@ -33,6 +33,9 @@ class DedupClustersConfig(dg.Config):
     memory_limit: str = Field(default="1GB", description="DuckDB memory limit of the global step; it spills beyond it")
     temp_directory: Optional[str] = Field(default=None, description="spill folder (default: system temp)")
     incremental: bool = Field(default=True, description="match only new shards against the stored band index")
+    verify_threshold: Optional[float] = Field(
+        default=None, ge=0.0, le=1.0, description="keep a candidate pair only if its estimated Jaccard (from the "
+        "stored signatures) reaches this; verified runs are always full runs")
 
 
 @dg.multi_asset(
@@ -103,7 +106,9 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
     previous = _read_state(warehouse)
     changed = sorted(key for key, fingerprint in previous.items() if current.get(key) != fingerprint)
     new = sorted(set(current) - set(previous))
-    incremental = config.incremental and previous and not changed and table_exists(fuzzy_uri, options)
+    verify = config.verify_threshold is not None
+    incremental = (config.incremental and not verify and previous and not changed
+                   and table_exists(fuzzy_uri, options))
 
     def files(keys):
         return [f for key in keys for f in partition_files(bands_uri, dict(zip(("crawl", "shard"), key.split("/"))),
@@ -120,8 +125,10 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
             mode = "unchanged"
             pl.read_delta(fuzzy_uri, storage_options=options).write_parquet(fuzzy_path)
         else:
-            mode = "full"
-            cluster_band_keys(bands_uri, memory_limit=config.memory_limit, temp_directory=tmp, output_path=fuzzy_path)
+            mode = "full, verified" if verify else "full"
+            cluster_band_keys(bands_uri, memory_limit=config.memory_limit, temp_directory=tmp, output_path=fuzzy_path,
+                              signatures=warehouse.table_uri("dedup_signatures") if verify else None,
+                              threshold=config.verify_threshold)
         context.log.info(f"fuzzy clustering: {mode} ({len(new)} new shards, {len(changed)} re-written)")
         overwrite_table(fuzzy_uri, [fuzzy_path], options)
         out_path = f"{tmp}/clusters.parquet"
