@@ -26,7 +26,9 @@ time (getrusage of the child processes), and prints ours / peer.
 
 Then: kept share per language (languages with >= 5 docs), the top 10 drop reasons (a document
 counts under each of its reasons), and a spot-check file with 20 dropped and 20 kept Chinese
-documents (url, reasons, key signals, first ~400 characters) for a human to read.
+documents (url, reasons, key signals, first ~400 characters) for a human to read, with a what-if table
+of candidate `languages: zh:` overrides (WHATIF_ZH: which zh documents each one flips). A verdict written
+above the `<!-- GENERATED -->` line of that file is kept when the file is regenerated.
 Everything printed also goes to --out.
 """
 from __future__ import annotations

@@ -146,3 +146,12 @@ def test_wet_records_become_documents():
     row, skip = record_to_row(records[0], Shard("CC-MAIN-2024-22", 0, 0), "x.wet.gz", DocumentSettings(record_format="wet"),
                               LanguageIdentifier())
     assert skip is None and row["extractor"] == "wet" and row["lang"] in ("an", "es") and row["n_chars"] > 500
+
+
+def test_edge_trimming_drops_menus_but_not_cjk_paragraphs():
+    from corpus_assets.core.extract import trim_edges
+
+    text = "Home\nNews › Politik\nDer erste Absatz ist ein ganzer Satz mit Inhalt.\n这是新闻文章的最后一段，讲述了很多重要的事情，没有句号结尾但它是正文的一部分内容啊\nImpressum"
+    assert trim_edges(text) == ("Der erste Absatz ist ein ganzer Satz mit Inhalt.\n"
+                                "这是新闻文章的最后一段，讲述了很多重要的事情，没有句号结尾但它是正文的一部分内容啊")
+    assert trim_edges("「引用の段落」") == "「引用の段落」"

@@ -15,13 +15,15 @@ EXTRACTORS = ("resiliparse", "trafilatura")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # footers and forms are never main content; the <h1> repeats the title, which has its own column
 SKIP_ELEMENTS = ["script", "style", "footer", "form", "[role=contentinfo]", "h1"]
-TERMINAL = (".", "!", "?", "。", "！", "？", ":", '"', "”", ")", "…")
+TERMINAL = (".", "!", "?", "。", "！", "？", ":", '"', "”", ")", "…", "）", "」", "』", "》")
 SHORT_LINE_WORDS = 6
+SHORT_LINE_CHARS = 40  # CJK lines have no spaces: a short fragment is short in characters too
 
 
 def _is_short_fragment(line: str) -> bool:
     stripped = line.strip()
-    return not stripped or (len(stripped.split()) < SHORT_LINE_WORDS and not stripped.endswith(TERMINAL))
+    return not stripped or (len(stripped.split()) < SHORT_LINE_WORDS and len(stripped) < SHORT_LINE_CHARS
+                            and not stripped.endswith(TERMINAL))
 
 
 def trim_edges(text: str) -> str:
