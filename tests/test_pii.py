@@ -268,25 +268,9 @@ def _warc_paths() -> list[Path]:
 
 
 def _extract_pages(paths: list[Path]) -> pl.DataFrame:
-    from fastwarc.warc import ArchiveIterator, WarcRecordType
-    from resiliparse.extract.html2text import extract_plain_text
-    from resiliparse.parse.html import HTMLTree
+    from warc_fixtures import extract_pages
 
-    rows = []
-    for p in paths:
-        with open(p, "rb") as fh:
-            for rec in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=True):
-                ct = rec.http_headers.get("Content-Type") or ""
-                m = re.search(r"charset=([\w-]+)", ct, re.I)
-                body = rec.reader.read()
-                try:
-                    html = body.decode(m.group(1) if m else "utf-8", errors="replace")
-                except LookupError:
-                    html = body.decode("utf-8", errors="replace")
-                if "html" not in ct.lower() and "<html" not in html[:2000].lower():
-                    continue
-                text = extract_plain_text(HTMLTree.parse(html), main_content=True)
-                rows.append({"url": rec.headers.get("WARC-Target-URI"), "text": text})
+    rows = [{"url": r["url"], "text": r["text"]} for r in extract_pages(paths)]
     return pl.DataFrame(rows, schema={"url": pl.String, "text": pl.String})
 
 

@@ -307,26 +307,12 @@ def real_pages() -> pl.DataFrame:
     paths = _warc_paths()
     if not paths:
         pytest.skip("no sample crawl available")
-    from fastwarc.warc import ArchiveIterator, WarcRecordType
-    from resiliparse.extract.html2text import extract_plain_text
-    from resiliparse.parse.html import HTMLTree
+    from warc_fixtures import extract_pages
 
     rows = []
-    for p in paths:
-        with open(p, "rb") as fh:
-            for rec in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=True):
-                ct = rec.http_headers.get("Content-Type") or ""
-                m = re.search(r"charset=([\w-]+)", ct, re.I)
-                body = rec.reader.read()
-                try:
-                    html = body.decode(m.group(1) if m else "utf-8", errors="replace")
-                except LookupError:
-                    html = body.decode("utf-8", errors="replace")
-                if "html" not in ct.lower() and "<html" not in html[:2000].lower():
-                    continue
-                text = extract_plain_text(HTMLTree.parse(html), main_content=True)
-                url = rec.headers.get("WARC-Target-URI")
-                rows.append({"doc_id": f"{p.name}:{len(rows)}", "url": url, "text": text, "lang": _lid(text)})
+    for page in extract_pages(paths):
+        rows.append({"doc_id": f"{page['path'].name}:{len(rows)}", "url": page["url"], "text": page["text"],
+                     "lang": _lid(page["text"])})
     return pl.DataFrame(rows)
 
 

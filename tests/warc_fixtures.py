@@ -53,3 +53,30 @@ def copy_sample(dest: Path, crawls: list[str] | None = None) -> Path:
 def sample_files(crawl: str) -> list[Path]:
     paths = gzip.decompress((SAMPLE / f"crawl-data/{crawl}/warc.paths.gz").read_bytes()).decode().split()
     return [SAMPLE / p for p in paths]
+
+
+def extract_pages(paths: list[Path]) -> list[dict]:
+    """`{"path", "url", "text"}` for every HTML response of WARC files: plain resiliparse main text, a
+    simple reader independent of the pipeline's (for tests of PII and safety on real page text)."""
+    import re
+
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    rows = []
+    for path in paths:
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=True):
+                ct = rec.http_headers.get("Content-Type") or ""
+                m = re.search(r"charset=([\w-]+)", ct, re.I)
+                body = rec.reader.read()
+                try:
+                    html = body.decode(m.group(1) if m else "utf-8", errors="replace")
+                except LookupError:
+                    html = body.decode("utf-8", errors="replace")
+                if "html" not in ct.lower() and "<html" not in html[:2000].lower():
+                    continue
+                text = extract_plain_text(HTMLTree.parse(html), main_content=True)
+                rows.append({"path": path, "url": rec.headers.get("WARC-Target-URI"), "text": text})
+    return rows
