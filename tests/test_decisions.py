@@ -21,19 +21,7 @@ from corpus_assets.core.signals import SIGNAL_SCHEMA, compute_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "filters.yaml"
-FIXTURES = Path(__file__).parent / "fixtures" / "text"
-LANG_OF = {
-    "en_physorg_article.txt": "en",
-    "de_wdr_article.txt": "de",
-    "zh_xinhua_article.txt": "zh",
-    "zh_debian_handbook_why_gnu_linux.txt": "zh",
-    "ja_debian_handbook_creating_accounts.txt": "ja",
-    "ko_debian_handbook_who_is_this_book_for.txt": "ko",
-    "wikitext_homarus.txt": "en",
-    "lowq_impressum_boilerplate.txt": "de",
-    "lowq_tippspiel_stats.txt": "de",
-    "low_quality_cc.txt": "en",
-}
+from text_fixtures import FIXTURES, LANG_OF
 CLEAN = [n for n in LANG_OF if not n.startswith("low")]
 
 

@@ -15,19 +15,7 @@ from corpus_assets.core import words as W
 from corpus_assets.core.signals import SIGNAL_COLUMNS, SIGNAL_SCHEMA, TERMINAL_PUNCT, compute_signals, document_signals
 from corpus_assets.core.words import is_cjk, is_unspaced, split_words, stopword_languages, stopwords, tokenize
 
-FIXTURES = Path(__file__).parent / "fixtures" / "text"
-LANG_OF = {
-    "en_physorg_article.txt": "en",
-    "de_wdr_article.txt": "de",
-    "zh_xinhua_article.txt": "zh",
-    "zh_debian_handbook_why_gnu_linux.txt": "zh",
-    "ja_debian_handbook_creating_accounts.txt": "ja",
-    "ko_debian_handbook_who_is_this_book_for.txt": "ko",
-    "lowq_impressum_boilerplate.txt": "de",
-    "lowq_tippspiel_stats.txt": "de",
-    "wikitext_homarus.txt": "en",
-    "low_quality_cc.txt": "en",
-}
+from text_fixtures import FIXTURES, LANG_OF
 
 
 def fixture(name: str) -> str:
