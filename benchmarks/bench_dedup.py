@@ -149,7 +149,7 @@ def gen_chunk(seed: int, start: int, stop: int) -> tuple[list[str], list[str], l
 
 
 def _worker_init() -> None:
-    from corpus_assets.core.minhash import MinHasher
+    from corpus_assets.core.dedup.minhash import MinHasher
 
     MinHasher().signature("warm up the code point tables please")  # one-off ~0.3 s table build
     sentence_pool()
@@ -158,7 +158,7 @@ def _worker_init() -> None:
 def _ours_chunk(args) -> dict:
     import polars as pl
 
-    from corpus_assets.core.minhash import minhash_batch
+    from corpus_assets.core.dedup.minhash import minhash_batch
 
     seed, start, stop, bk_dir, fam_dir = args
     t0 = time.perf_counter()
@@ -206,7 +206,7 @@ def _maxrss_mb() -> float:
 
 
 def child_cluster(a: argparse.Namespace) -> None:
-    from corpus_assets.core.clustering import cluster_band_keys
+    from corpus_assets.core.dedup.clustering import cluster_band_keys
 
     rss0 = _maxrss_mb()
     t0 = time.perf_counter()

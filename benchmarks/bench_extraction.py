@@ -51,9 +51,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from corpus_assets.core.charset import decode_html  # noqa: E402
-from corpus_assets.core.extract import extract_main_text  # noqa: E402
-from corpus_assets.core.warc_reader import iter_records  # noqa: E402
+from corpus_assets.core.ingest.charset import decode_html  # noqa: E402
+from corpus_assets.core.ingest.extract import extract_main_text  # noqa: E402
+from corpus_assets.core.ingest.warc_reader import iter_records  # noqa: E402
 
 DEFAULT_EVALDATA = "/work/shared/data/extraction/trafilatura-evaldata.json"
 DEFAULT_SOURCE = "/work/shared/data/sample-crawl"
@@ -239,7 +239,7 @@ def resiliparse_variant(options: dict, trim: bool = False):
     from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.html import HTMLTree
 
-    import corpus_assets.core.extract as extract_module
+    import corpus_assets.core.ingest.extract as extract_module
 
     kwargs = {**BASE_OPTIONS, **options}
     post = getattr(extract_module, "trim_edges", None) if trim else None
@@ -313,7 +313,7 @@ def main() -> None:
         results += [full, timed]
     variants = []
     if not args.no_variants:
-        import corpus_assets.core.extract as extract_module
+        import corpus_assets.core.ingest.extract as extract_module
 
         has_trim = hasattr(extract_module, "trim_edges")
         for name, (options, trim) in VARIANTS.items():

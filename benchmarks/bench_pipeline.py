@@ -24,11 +24,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from corpus_assets.core.ccsource import CrawlSource  # noqa: E402
-from corpus_assets.core.documents import DocumentSettings, ShardStats, iter_shard_documents  # noqa: E402
-from corpus_assets.core.langid import LanguageIdentifier  # noqa: E402
-from corpus_assets.core.shards import Shard  # noqa: E402
-from corpus_assets.core.warc_reader import iter_records  # noqa: E402
+from corpus_assets.core.ingest.ccsource import CrawlSource  # noqa: E402
+from corpus_assets.core.ingest.documents import DocumentSettings, ShardStats, iter_shard_documents  # noqa: E402
+from corpus_assets.core.ingest.langid import LanguageIdentifier  # noqa: E402
+from corpus_assets.core.ingest.shards import Shard  # noqa: E402
+from corpus_assets.core.ingest.warc_reader import iter_records  # noqa: E402
 
 
 def peak_rss_mib() -> float:

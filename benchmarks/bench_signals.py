@@ -28,9 +28,9 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from corpus_assets.core.decisions import decide  # noqa: E402
-from corpus_assets.core.filter_config import config_hash, load_filter_config  # noqa: E402
-from corpus_assets.core.signals import compute_signals  # noqa: E402
+from corpus_assets.core.quality.decisions import decide  # noqa: E402
+from corpus_assets.core.quality.filter_config import config_hash, load_filter_config  # noqa: E402
+from corpus_assets.core.quality.signals import compute_signals  # noqa: E402
 
 DEFAULT_CRAWL = "/work/shared/data/sample-crawl/crawl-data/CC-SAMPLE-2026-03"
 

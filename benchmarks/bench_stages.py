@@ -53,14 +53,15 @@ import pyarrow as pa
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from corpus_assets.core.ccsource import CrawlSource  # noqa: E402
-from corpus_assets.core.decisions import decide  # noqa: E402
-from corpus_assets.core.documents import DocumentSettings, ShardStats, iter_shard_documents  # noqa: E402
-from corpus_assets.core.filter_config import config_hash, load_filter_config, parse_filter_config  # noqa: E402
-from corpus_assets.core.langid import LanguageIdentifier  # noqa: E402
-from corpus_assets.core.safety import BadWords, UrlBlocklist  # noqa: E402
-from corpus_assets.core.shards import Shard  # noqa: E402
-from corpus_assets.core.stages import SIGNALS_INPUT, corpus_frame, signals_frame  # noqa: E402
+from corpus_assets.core.ingest.ccsource import CrawlSource  # noqa: E402
+from corpus_assets.core.quality.decisions import decide  # noqa: E402
+from corpus_assets.core.ingest.documents import DocumentSettings, ShardStats, iter_shard_documents  # noqa: E402
+from corpus_assets.core.quality.filter_config import config_hash, load_filter_config, parse_filter_config  # noqa: E402
+from corpus_assets.core.ingest.langid import LanguageIdentifier  # noqa: E402
+from corpus_assets.core.safety.tags import BadWords, UrlBlocklist  # noqa: E402
+from corpus_assets.core.ingest.shards import Shard  # noqa: E402
+from corpus_assets.core.corpus.corpus_table import corpus_frame  # noqa: E402
+from corpus_assets.core.quality.signals_table import SIGNALS_INPUT, signals_frame  # noqa: E402
 
 DEFAULT_SOURCE = "/work/shared/data/sample-crawl"
 DEFAULT_PEER_PYTHON = "/work/peer-venv/bin/python"

@@ -34,12 +34,12 @@ sys.path.insert(0, str(ROOT))
 import pyarrow as pa  # noqa: E402
 import polars as pl  # noqa: E402
 
-from corpus_assets.core.documents import DOCUMENTS_SCHEMA  # noqa: E402
-from corpus_assets.core.langid import LanguageIdentifier  # noqa: E402
-from corpus_assets.core.pii import PII_TYPES  # noqa: E402
-from corpus_assets.core.signals import SIGNAL_SCHEMA  # noqa: E402
+from corpus_assets.core.ingest.documents import DOCUMENTS_SCHEMA  # noqa: E402
+from corpus_assets.core.ingest.langid import LanguageIdentifier  # noqa: E402
+from corpus_assets.core.privacy.pii import PII_TYPES  # noqa: E402
+from corpus_assets.core.quality.signals import SIGNAL_SCHEMA  # noqa: E402
 
-OUT_DIR = ROOT / "expectations"
+OUT_DIR = ROOT / "corpus_assets" / "expectations"
 
 # lid.176 labels plus the identifier's own fallback for text with no letters at all
 UNDETERMINED_LANG = "und"
@@ -52,7 +52,7 @@ PII_COUNT_COLUMNS = [f"pii_{kind}_count" for kind in PII_TYPES]
 
 # ---------------------------------------------------------------------------------------------
 # PII patterns for the corpus text.  Deliberately conservative: each one only fires on a shape
-# that corpus_assets.core.pii *does* mask (so a hit means masking was skipped or regressed),
+# that corpus_assets.core.privacy.pii *does* mask (so a hit means masking was skipped or regressed),
 # never on the typed placeholders (<EMAIL>, <PHONE>, <ID_NUMBER>, <CARD>) and not on the cases
 # pii.py leaves alone on purpose (git@github.com:..., "-request@" list addresses, image@2x.png,
 # numbers inside URLs, unverified bare digit runs).

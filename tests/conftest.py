@@ -8,12 +8,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session", autouse=True)
-def dagster_home(tmp_path_factory):
-    """Every test session gets its own Dagster instance directory."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    (home / "dagster.yaml").write_text("")
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
+def no_shared_dagster_home():
+    """No test inherits a Dagster instance: each warehouse gets its own (`<warehouse>/_dagster`)."""
+    previous = os.environ.pop("DAGSTER_HOME", None)
+    yield
+    if previous is not None:
+        os.environ["DAGSTER_HOME"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,9 @@ import dagster as dg
 import polars as pl
 
 from corpus_assets.cli import main
-from corpus_assets.core.delta_tables import replace_partition_frame
-from corpus_assets.runner import cli_run_config, register_partitions, run_partitions
+from corpus_assets.core.lake.delta_tables import replace_partition_frame
+from corpus_assets.cli.instance import open_instance
+from corpus_assets.cli.runner import cli_run_config, register_partitions, run_environment, run_partitions
 from warc_fixtures import warc_response, write_crawl
 
 CHECK_KEYS = {name: dg.AssetCheckKey(dg.AssetKey(name), "expectations")
@@ -21,7 +22,7 @@ def latest_evaluation(instance, asset, partition=None):
 
 
 def test_checks_pass_on_the_sample_and_cli_writes_a_report(sample_warehouse, capsys):
-    instance = dg.DagsterInstance.get()
+    instance = open_instance(str(sample_warehouse))
     for asset in CHECK_KEYS:
         evaluation = latest_evaluation(instance, asset)
         assert evaluation is not None and evaluation.passed, asset
@@ -56,9 +57,9 @@ def test_a_failing_blocking_check_stops_downstream_assets(tmp_path):
     record = warc_response("https://dup.example/page", html.encode())
     write_crawl(tmp_path / "src", "CC-BROKEN", {"f.warc.gz": record + record})  # the same record twice
     key = "CC-BROKEN/00000"
-    instance = dg.DagsterInstance.get()
+    instance = open_instance(str(tmp_path / "wh"))
     register_partitions(instance, [key])
-    env = {"CORPUS_SOURCE": str(tmp_path / "src"), "CORPUS_WAREHOUSE": str(tmp_path / "wh")}
+    env = run_environment(str(tmp_path / "wh"), str(tmp_path / "src"))
     [outcome] = run_partitions([key], ["documents", "signals", "decisions"], cli_run_config(), workers=1, env=env)
     assert "documents" in outcome.metadata and "signals" not in outcome.metadata
     assert not outcome.success and "expectations" in outcome.error

@@ -1,5 +1,5 @@
-"""Global fuzzy-dedup clustering (corpus_assets.core.clustering) and boilerplate lines
-(corpus_assets.core.dedup_text), end to end on labelled near-duplicate data."""
+"""Global fuzzy-dedup clustering (corpus_assets.core.dedup.clustering) and boilerplate lines
+(corpus_assets.core.dedup.text), end to end on labelled near-duplicate data."""
 from __future__ import annotations
 
 import itertools
@@ -10,14 +10,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from corpus_assets.core.clustering import (
+from corpus_assets.core.dedup.clustering import (
     UnionFind,
     cluster_band_keys,
     cluster_incremental,
     pick_representatives,
 )
-from corpus_assets.core.dedup_text import boilerplate_line_hashes, remove_boilerplate_df, remove_boilerplate_lines
-from corpus_assets.core.minhash import minhash_batch, minhash_tables
+from corpus_assets.core.dedup.text import boilerplate_line_hashes, remove_boilerplate_df, remove_boilerplate_lines
+from corpus_assets.core.dedup.minhash import minhash_batch, minhash_tables
 
 FIXTURES = Path(__file__).parent / "fixtures" / "neardup"
 MEM = "256MB"
@@ -343,7 +343,7 @@ def test_incremental_with_verification(articles, article_keys):
 
 
 def test_delta_source_uses_duckdb_extension(tmp_path, article_keys):
-    from corpus_assets.core.clustering import DedupDB
+    from corpus_assets.core.dedup.clustering import DedupDB
 
     article_keys.band_keys.write_delta(tmp_path / "bk")
     with DedupDB("128MB") as db:
@@ -467,7 +467,7 @@ def test_boilerplate_scoped_per_host():
 
 def test_remove_boilerplate_lines_layout():
     text = "Home\n\nTitle\n\nBody one.\nBody two.\n\nFooter (c) 2023\n"
-    from corpus_assets.core.dedup_text import line_hashes
+    from corpus_assets.core.dedup.text import line_hashes
 
     common = {line_hashes("home")[0], line_hashes("footer (c) 1999")[0]}
     assert remove_boilerplate_lines(text, common) == ("Title\n\nBody one.\nBody two.\n", 2)

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 import yaml
 
-from corpus_assets.core.decisions import DECISION_SCHEMA, decide, drop_reason_counts
-from corpus_assets.core.filter_config import (
+from corpus_assets.core.quality.decisions import DECISION_SCHEMA, decide, drop_reason_counts
+from corpus_assets.core.quality.filter_config import (
     RULES,
     FilterConfig,
     FilterConfigError,
@@ -17,7 +17,7 @@ from corpus_assets.core.filter_config import (
     load_filter_config,
     parse_filter_config,
 )
-from corpus_assets.core.signals import SIGNAL_SCHEMA, compute_signals
+from corpus_assets.core.quality.signals import SIGNAL_SCHEMA, compute_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "filters.yaml"

@@ -3,7 +3,7 @@ import dagster as dg
 
 from corpus_assets.defs.sources.discovery import daily_crawl_check, new_warc_files_sensor
 from corpus_assets.defs.sources.partitions import warc_shards
-from corpus_assets.resources import CommonCrawlSource
+from corpus_assets.defs.sources.cc_source import CommonCrawlSource
 from warc_fixtures import copy_sample
 
 

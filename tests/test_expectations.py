@@ -7,13 +7,14 @@ expectation - and only that one - naming the offending doc_id.
 import importlib.util
 import json
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
 
-from corpus_assets.core import expectations as ex
+from corpus_assets.core.checks import expectations as ex
 
-ROOT = ex.SUITES_DIR.parent  # the project root
+ROOT = Path(__file__).resolve().parents[1]  # the repository
 PARTITIONED = ["documents", "signals", "decisions", "corpus"]
 
 
@@ -90,8 +91,8 @@ def test_suite_files_are_up_to_date_with_the_code():
 
 
 def test_signal_ranges_and_language_set_come_from_the_code():
-    from corpus_assets.core.langid import LanguageIdentifier
-    from corpus_assets.core.signals import SIGNAL_SCHEMA
+    from corpus_assets.core.ingest.langid import LanguageIdentifier
+    from corpus_assets.core.quality.signals import SIGNAL_SCHEMA
 
     spec = ex.suite_spec("signals")
     ranged = {e["kwargs"]["column"]: e["kwargs"] for e in spec["expectations"]
@@ -153,7 +154,7 @@ def test_pii_patterns_fire_on_pii_and_not_on_placeholders():
 def test_pii_patterns_agree_with_the_masker():
     """Everything a pattern catches is something pii.mask_pii masks (so the corpus check never
     flags text the masker left alone on purpose)."""
-    from corpus_assets.core.pii import mask_pii
+    from corpus_assets.core.privacy.pii import mask_pii
 
     patterns = [re.compile(p) for p in _pii_patterns()]
     for text in PII_POSITIVE:
@@ -165,7 +166,7 @@ def test_pii_patterns_agree_with_the_masker():
 def test_pii_patterns_on_the_real_pii_snippets():
     """The PII fixture (real snippets of the sample crawl): no pattern fires on a masked snippet nor
     on a negative one (dates, versions, ISBNs ...); the patterns are conservative, not complete."""
-    from corpus_assets.core.pii import mask_pii
+    from corpus_assets.core.privacy.pii import mask_pii
 
     path = ROOT / "tests" / "fixtures" / "pii" / "real_snippets.jsonl"
     if not path.exists():

@@ -3,13 +3,13 @@ import gzip
 
 import pytest
 
-from corpus_assets.core.ccsource import CrawlSource, SourceError
-from corpus_assets.core.charset import decode_html
-from corpus_assets.core.documents import DocumentSettings, ShardStats, iter_shard_documents, record_to_row
-from corpus_assets.core.extract import extract_main_text
-from corpus_assets.core.langid import LanguageIdentifier
-from corpus_assets.core.shards import Shard, parse_shard_key, plan_shards
-from corpus_assets.core.warc_reader import WarcDamaged, iter_records
+from corpus_assets.core.ingest.ccsource import CrawlSource, SourceError
+from corpus_assets.core.ingest.charset import decode_html
+from corpus_assets.core.ingest.documents import DocumentSettings, ShardStats, iter_shard_documents, record_to_row
+from corpus_assets.core.ingest.extract import extract_main_text
+from corpus_assets.core.ingest.langid import LanguageIdentifier
+from corpus_assets.core.ingest.shards import Shard, parse_shard_key, plan_shards
+from corpus_assets.core.ingest.warc_reader import WarcDamaged, iter_records
 from warc_fixtures import SAMPLE, sample_files, warc_response, write_crawl
 
 
@@ -149,7 +149,7 @@ def test_wet_records_become_documents():
 
 
 def test_edge_trimming_drops_menus_but_not_cjk_paragraphs():
-    from corpus_assets.core.extract import trim_edges
+    from corpus_assets.core.ingest.extract import trim_edges
 
     text = "Home\nNews › Politik\nDer erste Absatz ist ein ganzer Satz mit Inhalt.\n这是新闻文章的最后一段，讲述了很多重要的事情，没有句号结尾但它是正文的一部分内容啊\nImpressum"
     assert trim_edges(text) == ("Der erste Absatz ist ein ganzer Satz mit Inhalt.\n"

@@ -1,5 +1,5 @@
-"""MinHash signatures / band keys (corpus_assets.core.minhash) and exact-dedup hashing
-(corpus_assets.core.dedup_text)."""
+"""MinHash signatures / band keys (corpus_assets.core.dedup.minhash) and exact-dedup hashing
+(corpus_assets.core.dedup.text)."""
 from __future__ import annotations
 
 import itertools
@@ -12,14 +12,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from corpus_assets.core.dedup_text import (
+from corpus_assets.core.dedup.text import (
     EMPTY_TEXT_HASH,
     add_text_hash,
     line_hashes,
     normalize_for_hash,
     text_hash,
 )
-from corpus_assets.core.minhash import (
+from corpus_assets.core.dedup.minhash import (
     MinHasher,
     band_keys,
     estimate_jaccard,
@@ -90,7 +90,7 @@ def test_stable_across_processes(hasher):
     """No dependence on PYTHONHASHSEED / process state: same keys in a fresh interpreter."""
     text = "The quick brown fox jumps over the lazy dog near the river bank today"
     code = (
-        "from corpus_assets.core.minhash import MinHasher;"
+        "from corpus_assets.core.dedup.minhash import MinHasher;"
         f"h=MinHasher();print(h.band_keys(h.signature({text!r}))[:3])"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")

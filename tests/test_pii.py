@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from corpus_assets.core.pii import (
+from corpus_assets.core.privacy.pii import (
     PATTERNS,
     PII_TYPES,
     PLACEHOLDERS,
@@ -22,7 +22,7 @@ from corpus_assets.core.pii import (
     mask_pii,
     mask_pii_column,
 )
-from corpus_assets.core import pii as pii_mod
+from corpus_assets.core.privacy import pii as pii_mod
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "pii"

@@ -6,7 +6,8 @@ import polars as pl
 from deltalake import DeltaTable
 
 from corpus_assets.cli import main
-from corpus_assets.runner import cli_run_config, register_partitions, run_partitions
+from corpus_assets.cli.instance import open_instance
+from corpus_assets.cli.runner import cli_run_config, register_partitions, run_environment, run_partitions
 from warc_fixtures import copy_sample, sample_files
 
 
@@ -22,10 +23,10 @@ def test_sample_materializes_through_dagster_and_answers_sql(sample_warehouse, c
     assert [(r["crawl"], r["shards"]) for r in rows] == [("CC-SAMPLE-2026-03", 4), ("CC-SAMPLE-2026-07", 2)]
     assert all(r["n"] == r["ids"] for r in rows)
     # every response record of the sample is a document or a counted skip, per the materializations
-    from corpus_assets.core.warc_reader import iter_records
+    from corpus_assets.core.ingest.warc_reader import iter_records
     responses = sum(1 for crawl in ("CC-SAMPLE-2026-03", "CC-SAMPLE-2026-07") for f in sample_files(crawl)
                     for _ in iter_records(open(f, "rb")))
-    instance = dg.DagsterInstance.get()
+    instance = open_instance(str(sample_warehouse))
     keys = [f"{r['crawl']}/{i:05d}" for r in rows for i in range(r["shards"])]
     read = written = skipped = 0
     for key in keys:
@@ -42,7 +43,6 @@ def test_sample_materializes_through_dagster_and_answers_sql(sample_warehouse, c
                                         "OR lang_score NOT BETWEEN 0 AND 1 OR url_host = '' AND url NOT LIKE 'http://hard::%'")
     assert bad == [{"n": 0}]
     # the Dagster instance recorded a materialization per shard with metadata
-    instance = dg.DagsterInstance.get()
     assert len(instance.get_materialized_partitions(dg.AssetKey("documents"))) >= 6
 
 
@@ -71,10 +71,9 @@ def test_rematerializing_a_partition_replaces_exactly_its_rows(tmp_path, capsys)
 def test_concurrent_partitions_lose_and_duplicate_nothing(tmp_path):
     """Four shards at once from two worker processes into one Delta table, then again."""
     warehouse = tmp_path / "wh"
-    instance = dg.DagsterInstance.get()
     keys = [f"CC-SAMPLE-2026-03/{i:05d}" for i in range(4)]
-    register_partitions(instance, keys)
-    env = {"CORPUS_WAREHOUSE": str(warehouse)}
+    register_partitions(open_instance(str(warehouse)), keys)
+    env = run_environment(str(warehouse))
     for _ in range(2):
         outcomes = run_partitions(keys, ["documents"], cli_run_config(), workers=2, env=env)
         assert all(o.success for o in outcomes), [o.error for o in outcomes]
@@ -86,10 +85,10 @@ def test_concurrent_partitions_lose_and_duplicate_nothing(tmp_path):
 
 def test_multiprocess_executor_runs_a_shard(tmp_path):
     """The job's multiprocess executor (one process per step), as runs launched from the UI use it."""
-    register_partitions(dg.DagsterInstance.get(), ["CC-SAMPLE-2026-07/00001"])
+    register_partitions(open_instance(str(tmp_path / "wh")), ["CC-SAMPLE-2026-07/00001"])
     run_config = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
     [outcome] = run_partitions(["CC-SAMPLE-2026-07/00001"], ["documents"], run_config, workers=1,
-                               env={"CORPUS_WAREHOUSE": str(tmp_path / "wh")})
+                               env=run_environment(str(tmp_path / "wh")))
     assert outcome.success, outcome.error
     assert pl.read_delta(str(tmp_path / "wh" / "documents")).height == 24
 
@@ -100,9 +99,9 @@ def test_a_damaged_warc_keeps_what_was_read_and_reports_it(tmp_path):
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     warehouse = tmp_path / "wh"
     keys = ["CC-SAMPLE-2026-03/00000", "CC-SAMPLE-2026-03/00001"]
-    register_partitions(dg.DagsterInstance.get(), keys)
+    register_partitions(open_instance(str(warehouse)), keys)
     outcomes = {o.partition: o for o in run_partitions(keys, ["documents"], cli_run_config(), workers=2,
-                                                       env={"CORPUS_SOURCE": str(source), "CORPUS_WAREHOUSE": str(warehouse)})}
+                                                       env=run_environment(str(warehouse), str(source)))}
     damaged, healthy = outcomes[keys[1]].metadata["documents"], outcomes[keys[0]].metadata["documents"]
     assert outcomes[keys[1]].success and outcomes[keys[0]].success
     assert len(damaged["damaged_files"]) == 1 and "00001.warc.gz" in damaged["damaged_files"][0]

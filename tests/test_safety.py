@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from corpus_assets.core.safety import (
+from corpus_assets.core.safety.tags import (
     BADWORD_RATIO,
     DEFAULT_THRESHOLDS,
     MIN_BADWORD_HITS,

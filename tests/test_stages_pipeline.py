@@ -11,6 +11,7 @@ import pytest
 from deltalake import DeltaTable
 
 from corpus_assets.cli import main
+from corpus_assets.cli.instance import open_instance
 from warc_fixtures import REPO, warc_response, write_crawl
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -96,7 +97,7 @@ def test_a_malformed_filter_config_is_rejected_before_any_run(tmp_path, capsys, 
     text = (REPO / "configs" / "filters.yaml").read_text()
     assert change in text
     bad.write_text(text.replace(change, field))
-    instance = dg.DagsterInstance.get()
+    instance = open_instance(str(tmp_path / "wh"))
     runs_before = len(instance.get_run_records())
     assert main(["materialize", "--warehouse", str(tmp_path / "wh"), "--filter-config", str(bad)]) == 1
     error = capsys.readouterr().err
@@ -127,7 +128,7 @@ def test_labelled_near_duplicates_are_found_with_high_precision_and_recall(tmp_p
 
 
 def test_verified_clustering_drops_candidates_below_the_threshold(sample_warehouse, tmp_path):
-    from corpus_assets.runner import cli_run_config, run_partitions
+    from corpus_assets.cli.runner import cli_run_config, run_environment, run_partitions
 
     warehouse = tmp_path / "wh"
     shutil.copytree(sample_warehouse, warehouse)
@@ -135,7 +136,7 @@ def test_verified_clustering_drops_candidates_below_the_threshold(sample_warehou
     for threshold, check in ((0.5, lambda n: n == fuzzy_before), (1.0, lambda n: n < fuzzy_before)):
         config = cli_run_config({"dedup_clusters": {"verify_threshold": threshold}})
         [outcome] = run_partitions([None], ["dedup_clusters"], config, workers=1,
-                                   env={"CORPUS_WAREHOUSE": str(warehouse)}, job_name="deduplicate")
+                                   env=run_environment(str(warehouse)), job_name="deduplicate")
         assert outcome.success, outcome.error
         assert outcome.metadata["dedup_clusters"]["mode"] == "full, verified"
         assert check(table(warehouse, "dedup_fuzzy_clusters").height), threshold

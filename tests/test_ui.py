@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
-from corpus_assets.runner import register_partitions
+from corpus_assets.cli.instance import open_instance
+from corpus_assets.cli.runner import register_partitions
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,10 +25,11 @@ def free_port() -> int:
 
 
 @pytest.fixture()
-def ui_server(tmp_path, dagster_home):
+def ui_server(tmp_path):
     port = free_port()
-    env = {**os.environ, "CORPUS_WAREHOUSE": str(tmp_path / "wh"), "DAGSTER_HOME": str(dagster_home)}
-    process = subprocess.Popen([sys.executable, "-m", "corpus_assets.cli", "ui", "--port", str(port)], cwd=tmp_path,
+    env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
+    process = subprocess.Popen([sys.executable, "-m", "corpus_assets.cli", "ui", "--port", str(port),
+                                "--warehouse", str(tmp_path / "wh")], cwd=tmp_path,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     client = DagsterGraphQLClient("127.0.0.1", port_number=port)
     deadline = time.time() + 120
@@ -52,7 +54,7 @@ def test_ui_launches_a_partition_materialization(ui_server):
     client, warehouse = ui_server
     assets = client._execute("{ assetNodes { assetKey { path } groupName } }")["assetNodes"]
     assert {"documents"} <= {"/".join(a["assetKey"]["path"]) for a in assets}
-    register_partitions(dg.DagsterInstance.get(), ["CC-SAMPLE-2026-07/00000"])
+    register_partitions(open_instance(str(warehouse)), ["CC-SAMPLE-2026-07/00000"])
     run_id = None
     deadline = time.time() + 60
     while run_id is None:  # the code location may still be loading

@@ -8,9 +8,9 @@ import warnings
 
 import dagster as dg
 
-from corpus_assets.core.expectations import validate_table
+from corpus_assets.core.checks.expectations import validate_table
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
-from corpus_assets.resources import Warehouse
+from corpus_assets.defs.lake.warehouse import Warehouse
 
 # table -> its asset key; all are partitioned by shard except dedup_clusters
 CHECKED_TABLES = {"documents": "documents", "signals": "signals", "decisions": "decisions", "corpus": "corpus",

@@ -5,12 +5,14 @@ import dagster as dg
 import polars as pl
 import pyarrow.dataset as ds
 
-from corpus_assets.core.delta_tables import read_partition, table_exists, transform_partition
-from corpus_assets.core.stages import PII_COUNT_COLUMNS, corpus_frame
+from corpus_assets.core.lake.delta_tables import read_partition, table_exists, transform_partition
+from corpus_assets.core.corpus.corpus_table import corpus_frame
+from corpus_assets.core.quality.signals_table import PII_COUNT_COLUMNS
 from corpus_assets.defs.dedup.assets import dedup_clusters
 from corpus_assets.defs.signals.assets import decisions
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
-from corpus_assets.resources import Warehouse
+from corpus_assets.defs.lake.warehouse import Warehouse
+from corpus_assets.defs.phases import PUBLISH, phase
 
 CORPUS_SOURCE_COLUMNS = ["doc_id", "crawl", "shard", "url", "url_host", "fetch_time", "warc_path",
                          "warc_record_offset", "warc_record_length", "title", "text", "lang", "lang_score"]
@@ -26,7 +28,7 @@ def duplicates_in_shard(warehouse: Warehouse, partition: dict[str, str]) -> list
                            & ~pl.col("is_kept")).select("doc_id").collect()["doc_id"].to_list())
 
 
-@dg.asset(partitions_def=warc_shards, group_name="corpus", kinds={"delta", "polars"},
+@dg.asset(partitions_def=warc_shards, group_name="corpus", kinds={"delta", "polars"}, tags=phase(PUBLISH),
           deps=["documents", decisions, dedup_clusters, "dedup_signatures", "boilerplate_lines"],
           automation_condition=dg.AutomationCondition.eager())
 def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:

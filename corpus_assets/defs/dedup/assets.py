@@ -7,15 +7,16 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from corpus_assets.core.clustering import cluster_band_keys, cluster_incremental
-from corpus_assets.core.dedup import final_clusters
-from corpus_assets.core.dedup_text import add_text_hash, boilerplate_line_hashes, remove_boilerplate_df
-from corpus_assets.core.delta_tables import (overwrite_table, partition_files, partition_fingerprints, read_partition,
+from corpus_assets.core.dedup.clustering import cluster_band_keys, cluster_incremental
+from corpus_assets.core.dedup.clusters import final_clusters
+from corpus_assets.core.dedup.text import add_text_hash, boilerplate_line_hashes, remove_boilerplate_df
+from corpus_assets.core.lake.delta_tables import (overwrite_table, partition_files, partition_fingerprints, read_partition,
                                              replace_partition_frame, table_exists)
-from corpus_assets.core.minhash import MinHasher, minhash_tables
+from corpus_assets.core.dedup.minhash import MinHasher, minhash_tables
 from corpus_assets.defs.signals.assets import decisions
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
-from corpus_assets.resources import Warehouse
+from corpus_assets.defs.lake.warehouse import Warehouse
+from corpus_assets.defs.phases import DEDUP, INGEST, phase
 
 SIGNATURE_INPUT = ["doc_id", "crawl", "shard", "url", "url_host", "fetch_time", "text", "lang"]
 
@@ -40,11 +41,11 @@ class DedupClustersConfig(dg.Config):
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("dedup_signatures", deps=["documents"], group_name="dedup", kinds={"delta", "polars"},
+        dg.AssetSpec("dedup_signatures", deps=["documents"], group_name="dedup", kinds={"delta", "polars"}, tags=phase(INGEST),
                      description="Per document: exact-text hash, boilerplate lines removed, MinHash status and signature."),
-        dg.AssetSpec("minhash_bands", deps=["documents"], group_name="dedup", kinds={"delta", "polars"},
+        dg.AssetSpec("minhash_bands", deps=["documents"], group_name="dedup", kinds={"delta", "polars"}, tags=phase(INGEST),
                      description="LSH band index: one row per document and band (doc_id, band, band_key)."),
-        dg.AssetSpec("boilerplate_lines", deps=["documents"], group_name="dedup", kinds={"delta", "polars"},
+        dg.AssetSpec("boilerplate_lines", deps=["documents"], group_name="dedup", kinds={"delta", "polars"}, tags=phase(INGEST),
                      description="Line hashes repeated across documents of a host in the shard (CCNet-style)."),
     ],
     partitions_def=warc_shards,
@@ -91,7 +92,7 @@ def _read_state(warehouse: Warehouse) -> dict[str, str]:
 
 
 @dg.asset(
-    group_name="dedup", kinds={"delta", "duckdb"}, deps=["dedup_signatures", "minhash_bands", decisions],
+    group_name="dedup", kinds={"delta", "duckdb"}, deps=["dedup_signatures", "minhash_bands", decisions], tags=phase(DEDUP),
     automation_condition=dg.AutomationCondition.eager(),
 )
 def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfig, warehouse: Warehouse) -> dg.MaterializeResult:

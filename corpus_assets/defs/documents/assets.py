@@ -5,11 +5,13 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field
 
-from corpus_assets.core.delta_tables import replace_partition
-from corpus_assets.core.documents import DOCUMENTS_SCHEMA, DocumentSettings, ShardStats, iter_shard_documents
-from corpus_assets.core.langid import LanguageIdentifier
+from corpus_assets.core.lake.delta_tables import replace_partition
+from corpus_assets.core.ingest.documents import DOCUMENTS_SCHEMA, DocumentSettings, ShardStats, iter_shard_documents
+from corpus_assets.core.ingest.langid import LanguageIdentifier
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
-from corpus_assets.resources import CommonCrawlSource, Warehouse
+from corpus_assets.defs.lake.warehouse import Warehouse
+from corpus_assets.defs.phases import INGEST, phase
+from corpus_assets.defs.sources.cc_source import CommonCrawlSource
 
 
 class DocumentsConfig(dg.Config):
@@ -23,6 +25,7 @@ class DocumentsConfig(dg.Config):
 @dg.asset(
     partitions_def=warc_shards,
     group_name="documents",
+    tags=phase(INGEST),
     kinds={"delta", "pyarrow"},
     retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
 )

@@ -7,15 +7,16 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from corpus_assets.core.delta_tables import read_partition, transform_partition
-from corpus_assets.core.filter_config import config_hash, load_filter_config
-from corpus_assets.core.decisions import decide
-from corpus_assets.core.safety import BadWords, UrlBlocklist
-from corpus_assets.core.stages import SIGNALS_INPUT, signals_frame
+from corpus_assets.core.lake.delta_tables import read_partition, transform_partition
+from corpus_assets.core.quality.filter_config import config_hash, load_filter_config
+from corpus_assets.core.quality.decisions import decide
+from corpus_assets.core.safety.tags import BadWords, UrlBlocklist
+from corpus_assets.core.quality.signals_table import SIGNALS_INPUT, signals_frame
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
-from corpus_assets.resources import Warehouse, resolve_project_path
+from corpus_assets.core.package_data import default_filter_config
+from corpus_assets.defs.lake.warehouse import Warehouse
+from corpus_assets.defs.phases import INGEST, phase
 
-DEFAULT_FILTER_CONFIG = "configs/filters.yaml"
 
 
 @lru_cache(maxsize=4)
@@ -31,22 +32,22 @@ class SignalsConfig(dg.Config):
 
 
 class DecisionsConfig(dg.Config):
-    filter_config: str = Field(default=DEFAULT_FILTER_CONFIG,
-                               description="filter thresholds (YAML), relative to the project or absolute")
+    filter_config: Optional[str] = Field(default=None, description="filter thresholds (YAML file); default: the "
+                                         "packaged configs/filters.yaml")
 
 
 def _rows_by(frame: pl.DataFrame, column: str) -> dict:
     return dict(frame.group_by(column).len().sort("len", descending=True).iter_rows())
 
 
-@dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=["documents"])
+@dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=["documents"],
+          tags=phase(INGEST))
 def signals(context: dg.AssetExecutionContext, config: SignalsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per document: Gopher quality and repetition, C4 and FineWeb line signals (CJK-aware word
     segmentation), PII counts by type, and safety tags (URL blocklist, bad-word ratio). Numbers, not
     verdicts: `decisions` applies thresholds. No text is stored here."""
     shard = shard_of(context)
-    blocklist, badwords = _safety_lists(resolve_project_path(config.url_blocklist),
-                                        resolve_project_path(config.wordlists))
+    blocklist, badwords = _safety_lists(config.url_blocklist, config.wordlists)
     started = time.perf_counter()
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("signals"),
                                delta_partition(shard), lambda docs: signals_frame(docs, blocklist, badwords),
@@ -65,12 +66,13 @@ def signals(context: dg.AssetExecutionContext, config: SignalsConfig, warehouse:
     })
 
 
-@dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=[signals])
+@dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=[signals],
+          tags=phase(INGEST))
 def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """keep / drop_reasons per document from the versioned filter config (per-language thresholds);
     the config hash is stored on every row. Changing the config re-runs only this step."""
     shard = shard_of(context)
-    filters = load_filter_config(resolve_project_path(config.filter_config))
+    filters = load_filter_config(config.filter_config or default_filter_config())
     started = time.perf_counter()
 
     def apply(frame: pl.DataFrame) -> pl.DataFrame:
@@ -91,7 +93,7 @@ def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, wareho
         "kept_share": round(kept / rows, 3) if rows else 0.0,
         "drops_by_reason": _rows_by(reasons, "reason") if reasons.height else {},
         "kept_by_language": _rows_by(table.filter("keep"), "lang") if kept else {},
-        "filter_config": config.filter_config,
+        "filter_config": config.filter_config or "configs/filters.yaml (packaged)",
         "filter_config_hash": config_hash(filters),
         "seconds": round(time.perf_counter() - started, 2),
     })

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
+from corpus_assets.defs.phases import INGEST, phase_selection
 from corpus_assets.defs.sources.partitions import warc_shards
-from corpus_assets.resources import CommonCrawlSource
+from corpus_assets.defs.sources.cc_source import CommonCrawlSource
 
-# the per-shard assets a new shard needs first; `dedup_clusters` and `corpus` follow by automation
-INGEST_ASSETS = ["documents", "signals", "decisions", "dedup_signatures", "minhash_bands", "boilerplate_lines"]
-SHARD_ASSETS = dg.AssetSelection.assets(*INGEST_ASSETS)
+# a new shard needs the ingest phase first; `dedup_clusters` and `corpus` follow by automation
+SHARD_ASSETS = phase_selection(INGEST)
 
 
 def new_shard_keys(cc_source: CommonCrawlSource, instance: dg.DagsterInstance) -> list[str]:

@@ -1,7 +1,7 @@
 """The partitions every per-shard asset shares: dynamic, one key per shard of WARC files."""
 import dagster as dg
 
-from corpus_assets.core.shards import Shard, parse_shard_key
+from corpus_assets.core.ingest.shards import Shard, parse_shard_key
 
 warc_shards = dg.DynamicPartitionsDefinition(name="warc_shards")
 

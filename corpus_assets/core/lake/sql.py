@@ -14,7 +14,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+from corpus_assets.core.package_data import package_path
+
+SQL_DIR = package_path("sql")
 _VIEW_BLOCK = re.compile(r"^-- view: (\w+)\s*$", re.M)
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
@@ -52,7 +54,7 @@ def _is_local(root: str) -> bool:
 def _table_exists(root: str, table: str, storage_options: dict | None) -> bool:
     if _is_local(root):
         return Path(root.removeprefix("file://"), table, "_delta_log").is_dir()
-    from corpus_assets.core.delta_tables import table_exists
+    from corpus_assets.core.lake.delta_tables import table_exists
 
     return table_exists(f"{root}/{table}", storage_options)
 

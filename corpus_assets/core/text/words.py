@@ -56,6 +56,8 @@ from functools import lru_cache
 from math import log
 from pathlib import Path
 
+from corpus_assets.core.package_data import package_path
+
 __all__ = [
     "UNSPACED_LANGS",
     "CJK_LANGS",
@@ -76,7 +78,7 @@ _KO_LANGS = frozenset({"ko"})
 UNSPACED_LANGS = _ZH_LANGS | _JA_LANGS
 CJK_LANGS = UNSPACED_LANGS | _KO_LANGS
 
-STOPWORDS_DIR = Path(__file__).resolve().parent.parent / "data" / "stopwords"
+STOPWORDS_DIR = package_path("data", "stopwords")
 
 # ---------------------------------------------------------------------------
 # regexes

@@ -51,6 +51,8 @@ from typing import Iterable, Mapping, Sequence
 
 import polars as pl
 
+from corpus_assets.core.package_data import package_path
+
 __all__ = [
     "BADWORD_RATIO",
     "MIN_BADWORD_HITS",
@@ -103,7 +105,7 @@ class SafetyThresholds:
 
 DEFAULT_THRESHOLDS = SafetyThresholds()
 
-_RES_DIR = Path(__file__).resolve().parent.parent / "data"
+_RES_DIR = package_path("data")
 
 # --------------------------------------------------------------------------- URL helpers
 

@@ -68,7 +68,7 @@ import numpy as np
 import polars as pl
 
 try:  # the quality-signal tokeniser's notion of unspaced languages (zh/wuu/yue/lzh/gan/ja)
-    from corpus_assets.core.words import UNSPACED_LANGS as _WORDS_UNSPACED
+    from corpus_assets.core.text.words import UNSPACED_LANGS as _WORDS_UNSPACED
 except Exception:  # pragma: no cover - words.py is optional for this module
     _WORDS_UNSPACED = frozenset({"zh", "wuu", "yue", "lzh", "gan", "ja"})
 

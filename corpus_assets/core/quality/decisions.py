@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from corpus_assets.core.filter_config import (
+from corpus_assets.core.quality.filter_config import (
     LANG_ALLOWLIST_RULE,
     LANG_SCORE_RULE,
     RULES,
@@ -30,7 +30,7 @@ from corpus_assets.core.filter_config import (
     FilterConfig,
     config_hash,
 )
-from corpus_assets.core.words import stopword_languages
+from corpus_assets.core.text.words import stopword_languages
 
 __all__ = ["DECISION_SCHEMA", "decide", "drop_reason_counts"]
 

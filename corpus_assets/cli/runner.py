@@ -1,6 +1,6 @@
-"""Materialize per-shard assets through Dagster from a plain process (the `corpus` CLI, tests).
+"""Run Dagster jobs for shards from a plain process (the `corpus` CLI, tests, benchmarks).
 
-Each shard is one Dagster run, recorded in the Dagster instance ($DAGSTER_HOME) so the UI shows it.
+Each shard is one Dagster run, recorded in the warehouse's Dagster instance so the UI shows it.
 Runs execute in a pool of worker processes, each running its runs in-process: the pool gives the
 parallelism, and every worker imports Dagster and loads the models once, not once per step.
 """
@@ -10,42 +10,30 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from pathlib import Path
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 import dagster as dg
 
-DEFAULT_DAGSTER_HOME = ".dagster"
 
-
-def ensure_dagster_home() -> str:
-    """Use $DAGSTER_HOME, else ./.dagster (created), so CLI runs and `corpus ui` share one instance."""
-    home = os.environ.get("DAGSTER_HOME") or str(Path(DEFAULT_DAGSTER_HOME).resolve())
-    Path(home).mkdir(parents=True, exist_ok=True)
-    (Path(home) / "dagster.yaml").touch()  # an empty file: default settings, without the warning
-    os.environ["DAGSTER_HOME"] = home
-    return home
-
-
-def ingest_job() -> dg.JobDefinition:
-    """Job factories for `dg.reconstructable` (they must be importable by module path)."""
+def _job(name: str) -> dg.JobDefinition:
     from corpus_assets.definitions import defs
 
-    return defs.resolve_job_def("ingest_shard")
+    return defs.resolve_job_def(name)
+
+
+# job factories for `dg.reconstructable`, which needs module-level functions
+def ingest_job() -> dg.JobDefinition:
+    return _job("ingest_shard")
 
 
 def dedup_job() -> dg.JobDefinition:
-    from corpus_assets.definitions import defs
-
-    return defs.resolve_job_def("deduplicate")
+    return _job("deduplicate")
 
 
 def corpus_job() -> dg.JobDefinition:
-    from corpus_assets.definitions import defs
-
-    return defs.resolve_job_def("publish_corpus")
+    return _job("publish_corpus")
 
 
 JOB_FACTORIES = {"ingest_shard": ingest_job, "deduplicate": dedup_job, "publish_corpus": corpus_job}
@@ -57,8 +45,12 @@ class RunOutcome:
     success: bool
     seconds: float
     run_id: str = ""
-    error: str = ""
+    error: str = ""  # "<step>: <first line of the root cause>" of the first failed step
     metadata: dict[str, dict] = field(default_factory=dict)  # asset name -> materialization metadata
+
+    @property
+    def failed_step(self) -> str:
+        return self.error.split(":", 1)[0] if self.error else ""
 
 
 def _metadata_values(metadata) -> dict:
@@ -68,7 +60,7 @@ def _metadata_values(metadata) -> dict:
 def run_partition(partition: str | None, asset_names: list[str], run_config: dict,
                   job_name: str = "ingest_shard") -> RunOutcome:
     """Materialize `asset_names` of a job for one shard (or, for a global job, None) as one Dagster run
-    in this process."""
+    in this process, in the instance of $DAGSTER_HOME."""
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     tags = {"corpus/launched_by": "cli"}
@@ -76,16 +68,16 @@ def run_partition(partition: str | None, asset_names: list[str], run_config: dic
         tags["dagster/partition"] = partition
     result = dg.execute_job(
         dg.reconstructable(JOB_FACTORIES[job_name]), instance=instance, run_config=run_config, tags=tags,
-        asset_selection=[dg.AssetKey(name) for name in asset_names],
+        asset_selection=[dg.AssetKey(name) for name in asset_names], raise_on_error=False,
     )
     metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)
                 for event in result.get_asset_materialization_events()}
-    error = "" if result.success else _first_failure(result)
+    error = "" if result.success else first_failure(result)
     return RunOutcome(partition or job_name, result.success, time.perf_counter() - started, result.run_id, error, metadata)
 
 
-def _first_failure(result) -> str:
-    """The root cause of a failed run's first failed step, in one line."""
+def first_failure(result) -> str:
+    """The root cause of a failed run's first failed step (or failed blocking check), in one line."""
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         while error is not None and error.cause is not None:
@@ -93,14 +85,20 @@ def _first_failure(result) -> str:
         if error is not None:
             lines = error.message.strip().splitlines() or ["error"]
             return f"{event.step_key}: {lines[0][:300]}"
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                return f"{evaluation.asset_key.to_user_string()}: check {evaluation.check_name} failed"
     return "run failed"
 
 
-def cli_run_config(ops: dict[str, dict] | None = None) -> dict:
-    """Run config for runs launched by the CLI: in-process steps, quiet console, `ops` = {asset: config}."""
+def cli_run_config(ops: dict[str, dict] | None = None, log_level: str = "CRITICAL") -> dict:
+    """Run config for runs launched by the CLI: in-process steps, a quiet console unless asked,
+    `ops` = {asset: config}."""
     config: dict = {
         "execution": {"config": {"in_process": {}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        "loggers": {"console": {"config": {"log_level": log_level}}},
     }
     if ops:
         config["ops"] = {name: {"config": values} for name, values in ops.items() if values}
@@ -113,8 +111,8 @@ def _set_environment(env: dict[str, str]) -> None:
 
 @contextmanager
 def worker_pool(workers: int, env: dict[str, str] | None = None) -> Iterator[ProcessPoolExecutor]:
-    """Worker processes with `env` set (e.g. CORPUS_WAREHOUSE); reuse one pool for several phases so
-    each worker imports Dagster, GX and the models once."""
+    """Worker processes with `env` set (CORPUS_WAREHOUSE, CORPUS_SOURCE, DAGSTER_HOME); reuse one pool
+    for several phases so each worker imports Dagster, GX and the models once."""
     context = multiprocessing.get_context("spawn")  # no forking of a process that holds threads and sockets
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_set_environment,
                              initargs=(env or {},)) as pool:
@@ -126,7 +124,7 @@ def run_partitions(partitions: list[str | None], asset_names: list[str], run_con
                    on_done: Callable[[int, int, RunOutcome], None] = lambda i, n, o: None,
                    pool: ProcessPoolExecutor | None = None) -> list[RunOutcome]:
     """Run every partition (None: the run of a global job), `workers` at a time, in `pool` or a new
-    pool; return outcomes in completion order."""
+    pool; return outcomes in completion order. A failed run never stops the others."""
     if not partitions:
         return []
     if pool is None:
@@ -138,7 +136,7 @@ def run_partitions(partitions: list[str | None], asset_names: list[str], run_con
         try:
             outcome = future.result()
         except Exception as exc:  # a worker crash is reported like a failed run
-            outcome = RunOutcome(futures[future] or job_name, False, 0.0, error=f"{type(exc).__name__}: {exc}")
+            outcome = RunOutcome(futures[future] or job_name, False, 0.0, error=f"worker: {type(exc).__name__}: {exc}")
         outcomes.append(outcome)
         on_done(len(outcomes), len(partitions), outcome)
     return outcomes
@@ -157,3 +155,12 @@ def register_partitions(instance: dg.DagsterInstance, keys: Iterable[str]) -> li
 
 def materialized_partitions(instance: dg.DagsterInstance, asset_name: str) -> set[str]:
     return set(instance.get_materialized_partitions(dg.AssetKey(asset_name)))
+
+
+def run_environment(warehouse: str, source: str | None = None) -> dict[str, str]:
+    """What worker processes need to run shards of `source` into `warehouse`, in the warehouse's instance."""
+    from corpus_assets.cli.common import source_uri
+    from corpus_assets.cli.instance import prepare_dagster_home
+
+    return {"CORPUS_SOURCE": source_uri(source), "CORPUS_WAREHOUSE": warehouse,
+            "DAGSTER_HOME": str(prepare_dagster_home(warehouse))}

@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from corpus_assets.core.ccsource import CrawlSource
-from corpus_assets.core.charset import decode_html
-from corpus_assets.core.extract import extract_main_text
-from corpus_assets.core.langid import LanguageIdentifier
-from corpus_assets.core.shards import Shard
-from corpus_assets.core.warc_reader import RawRecord, WarcDamaged, iter_records
+from corpus_assets.core.ingest.ccsource import CrawlSource
+from corpus_assets.core.ingest.charset import decode_html
+from corpus_assets.core.ingest.extract import extract_main_text
+from corpus_assets.core.ingest.langid import LanguageIdentifier
+from corpus_assets.core.ingest.shards import Shard
+from corpus_assets.core.ingest.warc_reader import RawRecord, WarcDamaged, iter_records
 
 log = logging.getLogger(__name__)
 

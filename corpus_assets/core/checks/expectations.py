@@ -92,6 +92,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import polars as pl
 
+from corpus_assets.core.package_data import package_path
+
 if TYPE_CHECKING:  # pragma: no cover
     import great_expectations as gx
     import pandas as pd
@@ -106,7 +108,7 @@ __all__ = [
     "format_results",
 ]
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+SUITES_DIR = package_path("expectations")
 TABLES: tuple[str, ...] = ("documents", "signals", "decisions", "corpus", "dedup_clusters")
 ENGINE_KEY = "corpus_assets"
 SAMPLE_SIZE = 10

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
 
-from corpus_assets.core.retry import with_retries
+from corpus_assets.core.ingest.retry import with_retries
 
 CC_COLLINFO_URL = "https://index.commoncrawl.org/collinfo.json"
 _CC_HOSTS = {"data.commoncrawl.org", "commoncrawl"}  # https host, s3 bucket

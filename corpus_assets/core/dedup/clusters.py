@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus_assets.core.clustering import DedupDB, Source, _components
-from corpus_assets.core.dedup_text import EMPTY_TEXT_HASH
+from corpus_assets.core.dedup.clustering import DedupDB, Source, _components
+from corpus_assets.core.dedup.text import EMPTY_TEXT_HASH
 
 CLUSTER_COLUMNS = ["doc_id", "url", "crawl", "shard", "fetch_time", "text_hash", "cluster_id", "cluster_size",
                    "is_kept", "dedup_kind"]

@@ -1,0 +1,67 @@
+"""`corpus demo`: materialize the bundled sample crawl and summarise what the pipeline made of it."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+from corpus_assets.cli.common import format_table
+from corpus_assets.cli.materialize import add_run_options, finish, materialize
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("demo", help="materialize the bundled sample crawl into ./warehouse and summarise it")
+    add_run_options(p)
+    p.set_defaults(func=run_demo)
+
+
+def run_demo(args) -> None:
+    from corpus_assets.core.lake.sql import connect, query_readonly
+
+    args.source, args.crawl, args.select, args.max_files, args.missing = None, [], None, None, False
+    args.format = args.extractor = args.filter_config = None
+    result = materialize(args)
+    finish(result)
+    warehouse = result.warehouse
+    skips: Counter = Counter()
+    for outcome in result.outcomes:
+        skips.update(outcome.metadata.get("documents", {}).get("skips_by_reason") or {})
+    con = connect(warehouse)
+
+    def show(title: str, query: str) -> None:
+        print(f"{title}:\n" + format_table(query_readonly(con, query)))
+
+    show("\nDocuments per crawl", "SELECT crawl, count(DISTINCT shard) AS shards, count(*) AS documents "
+                              "FROM documents GROUP BY crawl ORDER BY crawl")
+    print("Skipped records by reason: " + (", ".join(f"{k}={v}" for k, v in skips.most_common()) or "none") + "\n")
+    show("Per language: documents, kept by the filters, in the corpus (top 12)",
+         "SELECT d.lang, count(*) AS documents, count(*) FILTER (WHERE d.keep) AS kept, count(c.doc_id) AS in_corpus "
+         "FROM decisions d LEFT JOIN corpus c USING (doc_id) GROUP BY d.lang ORDER BY documents DESC, d.lang LIMIT 12")
+    show("Top drop reasons (a document counts under each of its reasons)",
+         "SELECT reason, sum(documents)::BIGINT AS documents FROM funnel WHERE reason <> 'kept' "
+         "GROUP BY reason ORDER BY documents DESC, reason LIMIT 8")
+    show("Duplicate clusters", "SELECT dedup_kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
+                               "count(*) FILTER (WHERE NOT is_kept) AS removed FROM dedup_clusters GROUP BY ALL ORDER BY 1")
+    corpus = _command_path()
+    print(f"""
+Next:
+  {corpus} sql "SELECT lang, count(*) FROM corpus GROUP BY lang ORDER BY 2 DESC"
+  {corpus} sql "SELECT url, drop_reasons FROM decisions WHERE NOT keep LIMIT 10"   # why was a page dropped
+  {corpus} sql --format csv "SELECT url, title, n_chars FROM corpus LIMIT 20"
+  {corpus} check       # the Great Expectations suites over every table (HTML report under the warehouse)
+  {corpus} ui          # the Dagster UI on http://127.0.0.1:3000 (asset graph, runs, partitions)
+Warehouse (Delta tables): {warehouse}""")
+
+
+def _command_path() -> str:
+    """How to call `corpus` from here: by name when it is on PATH, else by its path in the environment."""
+    import shutil
+
+    script = Path(sys.executable).parent / "corpus"
+    on_path = shutil.which("corpus")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "corpus"
+    try:
+        return str(script.relative_to(Path.cwd())) if script.exists() else "corpus"
+    except ValueError:
+        return str(script)

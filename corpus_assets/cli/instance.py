@@ -1,0 +1,42 @@
+"""The Dagster instance of a warehouse: its runs, partitions and materialization metadata live with it.
+
+A local warehouse keeps its instance in `<warehouse>/_dagster`, so `corpus ui --warehouse W` shows W's
+history only. `$DAGSTER_HOME`, when set, wins (a shared, e.g. Postgres-backed, deployment).
+An object-store warehouse uses `./.dagster` unless `$DAGSTER_HOME` says otherwise.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from corpus_assets.cli.common import is_local
+
+INSTANCE_FOLDER = "_dagster"
+# the project's instance settings: no telemetry banner in the middle of the CLI's output
+INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
+def dagster_home(warehouse_root: str) -> Path:
+    explicit = os.environ.get("DAGSTER_HOME")
+    if explicit:
+        return Path(explicit).resolve()
+    if is_local(warehouse_root):
+        return Path(warehouse_root.removeprefix("file://"), INSTANCE_FOLDER)
+    return Path(".dagster").resolve()
+
+
+def prepare_dagster_home(warehouse_root: str) -> Path:
+    """Create the instance folder (with the project's settings when it has none) and return it."""
+    home = dagster_home(warehouse_root)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG)
+    return home
+
+
+def open_instance(warehouse_root: str):
+    """The warehouse's Dagster instance, opened in this process without touching $DAGSTER_HOME."""
+    import dagster as dg
+
+    return dg.DagsterInstance.from_config(str(prepare_dagster_home(warehouse_root)))

@@ -1,0 +1,140 @@
+"""`corpus materialize`: register a crawl's shards as partitions, then run three phases.
+
+1. one `ingest_shard` run per shard (documents, signals, decisions, dedup signatures);
+2. one `deduplicate` run over every shard that has signatures;
+3. one `publish_corpus` run per shard that ingested, plus the shards whose duplicates changed.
+
+A shard that fails never stops the others: later phases run for every shard that succeeded, and the
+command ends with one line per failed shard (shard, step, first error) and exits non-zero.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+
+from corpus_assets.cli.common import CliError, source_uri, warehouse_root
+from corpus_assets.cli.selection import Plan, plan_selection
+
+
+@dataclass
+class MaterializeResult:
+    warehouse: str
+    outcomes: list = field(default_factory=list)  # every run's RunOutcome, in completion order
+    failed: list = field(default_factory=list)  # RunOutcomes of failed runs
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("materialize", help="register WARC shards as partitions and materialize them")
+    p.add_argument("--source", help="source URI (default $CORPUS_SOURCE or the bundled sample)")
+    p.add_argument("--crawl", action="append", help="crawl id (repeatable; default: every crawl of a local source)")
+    p.add_argument("--select", help="comma-separated assets (default: all)")
+    p.add_argument("--max-files", type=int, help="only the first N WARC files of each crawl")
+    p.add_argument("--missing", action="store_true",
+                   help="only shards whose selected assets are not materialized (e.g. the ones that failed)")
+    p.add_argument("--format", choices=["warc", "wet"], help="read WARC (default) or WET files")
+    p.add_argument("--extractor", choices=["resiliparse", "trafilatura"], help="main-text extractor")
+    p.add_argument("--filter-config", help="filter thresholds YAML (default: the packaged configs/filters.yaml)")
+    add_run_options(p)
+    p.set_defaults(func=lambda args: finish(materialize(args)))
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--warehouse", help="warehouse root (default $CORPUS_WAREHOUSE or ./warehouse)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="shard runs at once (default: cores)")
+    p.add_argument("--shard-size", type=int, default=1, help="WARC files per partition (default 1)")
+    p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")
+
+
+def materialize(args) -> MaterializeResult:
+    from corpus_assets.cli.instance import open_instance, prepare_dagster_home
+    from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
+                                          run_partitions, worker_pool)
+    from corpus_assets.core.ingest.ccsource import CrawlSource
+    from corpus_assets.core.package_data import default_filter_config
+    from corpus_assets.core.quality.filter_config import load_filter_config
+    from corpus_assets.defs.sources.cc_source import plan_source_shards
+
+    source = source_uri(args.source)
+    warehouse = warehouse_root(args.warehouse)
+    plan = plan_selection(args.select)
+    filter_config = getattr(args, "filter_config", None)
+    if "decisions" in plan.ingest:  # a malformed config is rejected before any run starts
+        load_filter_config(filter_config or default_filter_config())
+    home = prepare_dagster_home(warehouse)
+    shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
+    keys = [shard.key for shard in shards]
+    instance = open_instance(warehouse)
+    added = register_partitions(instance, keys)
+    ingest_keys = publish_keys = keys
+    if args.missing:
+        ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions)
+        publish_keys = sorted(set(_missing(instance, keys, plan.publish, materialized_partitions)) | set(ingest_keys))
+    print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
+          f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
+          f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers", flush=True)
+    env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "DAGSTER_HOME": str(home)}
+    documents_config = {key: value for key, value in {"record_format": args.format, "extractor": args.extractor}.items()
+                        if value}
+    ops = {"documents": documents_config, "decisions": {"filter_config": filter_config} if filter_config else {}}
+    log_level = "INFO" if args.verbose else "CRITICAL"
+    result = MaterializeResult(warehouse)
+
+    def report(done: int, total: int, outcome) -> None:
+        meta = outcome.metadata
+        docs = meta.get("documents", {}).get("documents_written", meta.get("corpus", {}).get("documents"))
+        detail = f"{docs} documents" if docs is not None else ""
+        status = "ok" if outcome.success else f"FAILED at {outcome.failed_step}"
+        print(f"[{done}/{total}] {outcome.partition} {status} {detail} ({outcome.seconds:.1f}s)", flush=True)
+
+    def run(phase_keys, names, job):
+        phase_ops = {name: ops[name] for name in names if ops.get(name)}
+        outcomes = run_partitions(phase_keys, names, cli_run_config(phase_ops, log_level), args.workers, env, job,
+                                  report, pool)
+        result.outcomes += outcomes
+        result.failed += [o for o in outcomes if not o.success]
+        return outcomes
+
+    with worker_pool(args.workers, env) as pool:
+        run_phases(run, plan, ingest_keys, publish_keys)
+    return result
+
+
+def _missing(instance, keys: list[str], names: list[str], materialized) -> list[str]:
+    if not names:
+        return []
+    done = set.intersection(*(materialized(instance, name) for name in names))
+    return [key for key in keys if key not in done]
+
+
+def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str]) -> list[str]:
+    """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
+    shards whose duplicates changed; returns the affected shards."""
+    failed: set[str] = set()
+    if plan.ingest:
+        failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
+    affected: list[str] = []
+    if plan.dedup:
+        print("deduplicating across all shards and crawls", flush=True)
+        [dedup] = run([None], plan.dedup, "deduplicate")
+        if not dedup.success:
+            return affected  # corpus must not publish against stale clusters
+        meta = dedup.metadata.get("dedup_clusters", {})
+        affected = list(meta.get("affected_partitions") or [])
+        print(f"  {meta.get('mode')}: {meta.get('documents_in_clusters')} documents in {meta.get('clusters')} clusters, "
+              f"{meta.get('duplicates_removed')} duplicates", flush=True)
+    if plan.publish:
+        ready = [key for key in publish_keys if key not in failed]
+        run(ready + sorted(set(affected) - set(ready) - failed), plan.publish, "publish_corpus")
+    return affected
+
+
+def finish(result: MaterializeResult) -> None:
+    """One line per failed shard and where to see its run; exit non-zero when anything failed."""
+    if not result.failed:
+        return
+    print(f"\n{len(result.failed)} run(s) failed:")
+    for outcome in result.failed:
+        print(f"  {outcome.partition}  {outcome.error}  (run {outcome.run_id[:8] or '-'})")
+    raise CliError(f"{len(result.failed)} run(s) failed; see them with `corpus ui --warehouse {result.warehouse}` "
+                   f"(Runs), rerun with `corpus materialize --missing` (add --verbose for the logs)")

@@ -1,0 +1,26 @@
+"""`corpus sql`: one read-only SQL statement over the warehouse's tables (DuckDB views)."""
+from __future__ import annotations
+
+import sys
+
+from corpus_assets.cli.common import CliError, format_table, require_warehouse, warehouse_root
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sql", help="run read-only SQL over the warehouse's tables")
+    p.add_argument("query")
+    p.add_argument("--warehouse")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=run_sql)
+
+
+def run_sql(args) -> None:
+    from corpus_assets.core.lake.sql import SqlError, connect, query_readonly
+
+    warehouse = warehouse_root(args.warehouse)
+    require_warehouse(warehouse)
+    try:
+        table = query_readonly(connect(warehouse), args.query)
+    except SqlError as exc:
+        raise CliError(str(exc)) from exc
+    sys.stdout.write(format_table(table, args.format))

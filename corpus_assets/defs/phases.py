@@ -1,0 +1,21 @@
+"""The pipeline's three phases, as asset tags: the jobs, the sensor and the CLI select assets by them.
+
+ingest   per shard: documents, signals, decisions, dedup signatures (+ band index, boilerplate lines)
+dedup    global: duplicate clusters across all shards and crawls
+publish  per shard: the training-ready corpus
+"""
+import dagster as dg
+
+PHASE_TAG = "corpus/phase"
+INGEST, DEDUP, PUBLISH = "ingest", "dedup", "publish"
+PHASES = (INGEST, DEDUP, PUBLISH)
+
+
+def phase(name: str) -> dict[str, str]:
+    """Tags that put an asset in a phase."""
+    assert name in PHASES, name
+    return {PHASE_TAG: name}
+
+
+def phase_selection(name: str) -> dg.AssetSelection:
+    return dg.AssetSelection.tag(PHASE_TAG, name)
