@@ -38,14 +38,11 @@ import gzip
 import hashlib
 import io
 import itertools
-import json
-import os
 import re
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from resiliparse.extract.html2text import extract_plain_text

@@ -12,7 +12,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from corpus_assets.core.checks import expectations as ex
+from corpus_assets.core.checks import suites, validate
+from corpus_assets.core.checks.cross_table import CUSTOM_CHECKS, check_corpus_traceability
+from corpus_assets.core.checks.results import SAMPLE_SIZE, SuiteResult
+from corpus_assets.core.checks.suites import SUITES_DIR, SuiteSettings, TABLES, _suite_text, check_name, load_suite, suite_spec
+from corpus_assets.core.checks.report import format_results, write_report
+from corpus_assets.core.checks.gx_engine import gx_runtime
+from corpus_assets.core.checks.tables import list_partitions, read_table
+from corpus_assets.core.checks.validate import validate_frame, validate_table
+from corpus_assets.core.checks.warehouse import check_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository
 PARTITIONED = ["documents", "signals", "decisions", "corpus"]
@@ -37,16 +45,16 @@ def warehouse(sample_warehouse):
 @pytest.fixture(scope="module")
 def partition(warehouse):
     """The sample partition with the most corpus rows."""
-    parts = ex.list_partitions(warehouse, "corpus")
-    return max(parts, key=lambda p: ex.read_table(warehouse, "corpus", p, columns=["doc_id"]).height)
+    parts = list_partitions(warehouse, "corpus")
+    return max(parts, key=lambda p: read_table(warehouse, "corpus", p, columns=["doc_id"]).height)
 
 
 @pytest.fixture(scope="module")
 def frames(warehouse, partition):
-    return {t: ex.read_table(warehouse, t, partition) for t in PARTITIONED}
+    return {t: read_table(warehouse, t, partition) for t in PARTITIONED}
 
 
-def failing(result: ex.SuiteResult) -> set[str]:
+def failing(result: SuiteResult) -> set[str]:
     return {o.name for o in result.failures}
 
 
@@ -65,20 +73,20 @@ def ctx(partition, **extra):
 # the suite files
 
 
-@pytest.mark.parametrize("table", ex.TABLES)
+@pytest.mark.parametrize("table", TABLES)
 def test_suite_files_load_as_gx_suites(table):
     import great_expectations as gx
 
-    spec = ex.suite_spec(table)
-    suite = ex.load_suite(table)
+    spec = suite_spec(table)
+    suite = load_suite(table)
     assert isinstance(suite, gx.ExpectationSuite)
     assert suite.name == table
     assert len(suite.expectations) == len(spec["expectations"]) > 5
     # also loadable the plain GX way, and every check has a distinct name (usable as a check key)
-    assert len(gx.ExpectationSuite(**json.loads((ex.SUITES_DIR / f"{table}.json").read_text())).expectations) == len(spec["expectations"])
-    names = [ex._check_name(e) for e in spec["expectations"]] + list(ex._Settings.of(spec).custom_checks)
+    assert len(gx.ExpectationSuite(**json.loads((SUITES_DIR / f"{table}.json").read_text())).expectations) == len(spec["expectations"])
+    names = [check_name(e) for e in spec["expectations"]] + list(SuiteSettings.of(spec).custom_checks)
     assert len(names) == len(set(names))
-    assert set(ex._Settings.of(spec).custom_checks) <= set(ex.CUSTOM_CHECKS)
+    assert set(SuiteSettings.of(spec).custom_checks) <= set(CUSTOM_CHECKS)
 
 
 def test_suite_files_are_up_to_date_with_the_code():
@@ -86,7 +94,7 @@ def test_suite_files_are_up_to_date_with_the_code():
     DOCUMENTS_SCHEMA and the lid.176 labels (re-run the script after changing those)."""
     gen = _generator()
     for name, spec in gen.build_suites().items():
-        assert (ex.SUITES_DIR / f"{name}.json").read_text(encoding="utf-8") == gen.render(spec), \
+        assert (SUITES_DIR / f"{name}.json").read_text(encoding="utf-8") == gen.render(spec), \
             f"expectations/{name}.json is stale: run scripts/make_expectation_suites.py"
 
 
@@ -94,20 +102,20 @@ def test_signal_ranges_and_language_set_come_from_the_code():
     from corpus_assets.core.ingest.langid import LanguageIdentifier
     from corpus_assets.core.quality.signals import SIGNAL_SCHEMA
 
-    spec = ex.suite_spec("signals")
+    spec = suite_spec("signals")
     ranged = {e["kwargs"]["column"]: e["kwargs"] for e in spec["expectations"]
               if e["type"] == "expect_column_values_to_be_between"}
     for name in SIGNAL_SCHEMA:
         assert ranged[name]["min_value"] == 0
         if name.endswith("_frac") and "_top_" not in name:
             assert ranged[name]["max_value"] == 1
-    lang_sets = [e["kwargs"]["value_set"] for e in ex.suite_spec("documents")["expectations"]
+    lang_sets = [e["kwargs"]["value_set"] for e in suite_spec("documents")["expectations"]
                  if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "lang"]
     assert set(LanguageIdentifier().labels) <= set(lang_sets[0]) and len(lang_sets[0]) == 177
 
 
 def _pii_patterns() -> list[str]:
-    [exp] = [e for e in ex.suite_spec("corpus")["expectations"]
+    [exp] = [e for e in suite_spec("corpus")["expectations"]
              if e["type"] == "expect_column_values_to_not_match_regex_list"]
     return exp["kwargs"]["regex_list"]
 
@@ -190,15 +198,15 @@ def test_load_suite_refuses_a_suite_gx_would_silently_shrink(tmp_path, monkeypat
         {"type": "expect_column_values_to_be_betwen", "kwargs": {"column": "doc_id"}},  # typo: GX drops it, only logs
     ]}
     (tmp_path / "broken.json").write_text(json.dumps(bad))
-    monkeypatch.setattr(ex, "SUITES_DIR", tmp_path)
-    ex._suite_text.cache_clear()
+    monkeypatch.setattr(suites, "SUITES_DIR", tmp_path)
+    _suite_text.cache_clear()
     try:
         with pytest.raises(ValueError, match="rejected"):
-            ex.load_suite("broken")
+            load_suite("broken")
         with pytest.raises(FileNotFoundError):
-            ex.load_suite("no_such_table")
+            load_suite("no_such_table")
     finally:
-        ex._suite_text.cache_clear()
+        _suite_text.cache_clear()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,15 +216,15 @@ def test_load_suite_refuses_a_suite_gx_would_silently_shrink(tmp_path, monkeypat
 @pytest.fixture(scope="module")
 def sample_results(warehouse):
     """``corpus check`` over the sample: every table, partition by partition."""
-    return ex.check_warehouse(warehouse)
+    return check_warehouse(warehouse)
 
 
 @pytest.mark.parametrize("table", PARTITIONED)
 def test_suite_passes_on_every_sample_partition(sample_results, warehouse, table):
     results = [(part, result) for t, part, result in sample_results if t == table]
-    assert [part for part, _ in results] == ex.list_partitions(warehouse, table) and len(results) >= 2
+    assert [part for part, _ in results] == list_partitions(warehouse, table) and len(results) >= 2
     for part, result in results:
-        assert result.success, (part, ex.format_results([(table, part, result)]))
+        assert result.success, (part, format_results([(table, part, result)]))
         assert not [o for o in result.outcomes if o.error]
         assert result.partition == part and result.row_count > 0
         skipped = {o.name for o in result.outcomes if o.skipped}
@@ -228,17 +236,17 @@ def test_suite_passes_on_every_sample_partition(sample_results, warehouse, table
 
 def test_whole_table_validation_passes(warehouse):
     for table in PARTITIONED:
-        result = ex.validate_table(warehouse, table)
-        assert result.success, ex.format_results([(table, None, result)])
+        result = validate_table(warehouse, table)
+        assert result.success, format_results([(table, None, result)])
         assert result.partition is None
         # without a partition the per-partition expectations are skipped, not failed
         assert any(o.skipped and "partition" in o.skipped for o in result.outcomes)
 
 
 def test_check_warehouse_report(sample_results, tmp_path):
-    text = ex.format_results(sample_results)
+    text = format_results(sample_results)
     assert "documents" in text and "FAILED" not in text
-    path = ex.write_report(sample_results, tmp_path / "_reports")
+    path = write_report(sample_results, tmp_path / "_reports")
     assert path == tmp_path / "_reports" / "expectations.html"
     page = path.read_text()
     assert page.startswith("<!doctype html>") and "expect_column_values_to_not_match_regex_list(text)" in page
@@ -252,7 +260,7 @@ def test_check_warehouse_report(sample_results, tmp_path):
 
 def test_lang_score_out_of_range(frames, partition):
     docs = set_row(frames["documents"], 3, lang_score=5.0)
-    result = ex.validate_frame("documents", docs, ctx(partition))
+    result = validate_frame("documents", docs, ctx(partition))
     assert not result.success
     assert failing(result) == {"expect_column_values_to_be_between(lang_score)"}
     outcome = result.outcome("expect_column_values_to_be_between", "lang_score")
@@ -263,7 +271,7 @@ def test_lang_score_out_of_range(frames, partition):
 def test_duplicated_doc_id(frames, partition):
     docs = frames["documents"]
     dup = pl.concat([docs, docs.slice(2, 1)])
-    result = ex.validate_frame("documents", dup, ctx(partition))
+    result = validate_frame("documents", dup, ctx(partition))
     assert failing(result) == {"expect_column_values_to_be_unique(doc_id)"}
     outcome = result.outcome("expect_column_values_to_be_unique(doc_id)")
     assert outcome.unexpected_count == 2 and outcome.unexpected_ids == [docs["doc_id"][2]]
@@ -273,7 +281,7 @@ def test_email_left_in_corpus_text(frames, partition):
     corpus = frames["corpus"]
     text = corpus["text"][1] + "\nSchreiben Sie an max.mustermann@example.de"
     bad = set_row(corpus, 1, text=text, n_chars=len(text))
-    result = ex.validate_frame("corpus", bad, ctx(partition))
+    result = validate_frame("corpus", bad, ctx(partition))
     assert failing(result) == {"expect_column_values_to_not_match_regex_list(text)"}
     outcome = result.outcome("expect_column_values_to_not_match_regex_list(text)")
     assert outcome.unexpected_count == 1 and outcome.unexpected_ids == [corpus["doc_id"][1]]
@@ -285,8 +293,8 @@ def test_text_checks_run_in_slices_over_every_row(frames, partition, monkeypatch
     last = corpus.height - 1
     text = "Tel. +49 30 1234567\n" + corpus["text"][last]
     bad = set_row(corpus, last, text=text, n_chars=len(text))
-    monkeypatch.setattr(ex, "TEXT_CHUNK_ROWS", 4)  # many slices: the hit is in the last one
-    result = ex.validate_frame("corpus", bad, ctx(partition))
+    monkeypatch.setattr(validate, "TEXT_CHUNK_ROWS", 4)  # many slices: the hit is in the last one
+    result = validate_frame("corpus", bad, ctx(partition))
     outcome = result.outcome("expect_column_values_to_not_match_regex_list(text)")
     assert failing(result) == {outcome.name}
     assert outcome.element_count == corpus.height and outcome.unexpected_count == 1
@@ -297,7 +305,7 @@ def test_text_checks_run_in_slices_over_every_row(frames, partition, monkeypatch
 def test_keep_with_a_drop_reason(frames, partition):
     decisions = set_row(frames["decisions"].sort("keep"), 0, keep=True)  # row 0 is a dropped document
     assert decisions["drop_reasons"][0].len() > 0
-    result = ex.validate_frame("decisions", decisions, ctx(partition))
+    result = validate_frame("decisions", decisions, ctx(partition))
     assert failing(result) == {"expect_column_values_to_be_in_set(keep_matches_drop_reasons)"}
     assert result.outcome("expect_column_values_to_be_in_set(keep_matches_drop_reasons)").unexpected_ids == \
         [decisions["doc_id"][0]]
@@ -305,7 +313,7 @@ def test_keep_with_a_drop_reason(frames, partition):
 
 def test_missing_config_hash(frames, partition):
     decisions = set_row(frames["decisions"], 0, filter_config_hash="")
-    result = ex.validate_frame("decisions", decisions, ctx(partition))
+    result = validate_frame("decisions", decisions, ctx(partition))
     assert failing(result) == {"expect_column_value_lengths_to_be_between(filter_config_hash)",
                                "expect_column_values_to_match_regex(filter_config_hash)",
                                "expect_column_unique_value_count_to_be_between(filter_config_hash)"}
@@ -313,26 +321,26 @@ def test_missing_config_hash(frames, partition):
 
 def test_signal_out_of_range_and_null(frames, partition):
     signals = set_row(frames["signals"], 0, gopher_dup_line_frac=1.5, c4_sentence_count=None)
-    result = ex.validate_frame("signals", signals, ctx(partition))
+    result = validate_frame("signals", signals, ctx(partition))
     assert failing(result) == {"expect_column_values_to_be_between(gopher_dup_line_frac)",
                                "expect_column_values_to_not_be_null(c4_sentence_count)"}
 
 
 def test_n_chars_inconsistent_with_text(frames, partition):
     docs = set_row(frames["documents"], 0, n_chars=frames["documents"]["n_chars"][0] + 1)
-    result = ex.validate_frame("documents", docs, ctx(partition))
+    result = validate_frame("documents", docs, ctx(partition))
     assert failing(result) == {"expect_column_values_to_be_in_set(n_chars_matches_text)"}
 
 
 def test_lang_outside_the_model_labels_and_bad_url(frames, partition):
     docs = set_row(set_row(frames["documents"], 0, lang="xx"), 1, url="ftp://example.com/x")
-    result = ex.validate_frame("documents", docs, ctx(partition))
+    result = validate_frame("documents", docs, ctx(partition))
     assert failing(result) == {"expect_column_values_to_be_in_set(lang)", "expect_column_values_to_match_regex(url)"}
 
 
 def test_missing_column_and_wrong_type(frames, partition):
     docs = frames["documents"].drop("lang_score").with_columns(pl.col("http_status").cast(pl.Int64))
-    result = ex.validate_frame("documents", docs, ctx(partition))
+    result = validate_frame("documents", docs, ctx(partition))
     assert failing(result) == {"expect_table_columns_to_match_set", "expect_column_values_to_be_of_type(lang_score)",
                                "expect_column_values_to_not_be_null(lang_score)",
                                "expect_column_values_to_be_between(lang_score)",
@@ -343,37 +351,37 @@ def test_missing_column_and_wrong_type(frames, partition):
 
 def test_rows_of_another_partition(frames, partition):
     other = {"crawl": partition["crawl"], "shard": "99999"}
-    result = ex.validate_frame("documents", frames["documents"], ctx(other))
+    result = validate_frame("documents", frames["documents"], ctx(other))
     assert failing(result) == {"expect_column_values_to_be_in_set(shard)"}
 
 
 def test_empty_partition_and_expect_rows(frames, partition):
     empty = frames["documents"].clear()
-    assert failing(ex.validate_frame("documents", empty, ctx(partition))) == {"expect_table_row_count_to_be_between"}
-    result = ex.validate_frame("documents", empty, ctx(partition, expect_rows=False))
+    assert failing(validate_frame("documents", empty, ctx(partition))) == {"expect_table_row_count_to_be_between"}
+    result = validate_frame("documents", empty, ctx(partition, expect_rows=False))
     assert result.success
     assert result.outcome("expect_table_row_count_to_be_between").skipped
 
 
 def test_optional_corpus_columns(frames, partition):
     corpus = frames["corpus"].drop("text_hash", "quality_score", strict=False)
-    skipped = ex.validate_frame("corpus", corpus, ctx(partition))
+    skipped = validate_frame("corpus", corpus, ctx(partition))
     assert skipped.success and skipped.outcome("expect_column_values_to_be_unique(text_hash)").skipped
     hashes = pl.Series("text_hash", range(corpus.height), dtype=pl.Int64)
     scores = pl.Series("quality_score", [0.5] * corpus.height, dtype=pl.Float64)
     good = corpus.with_columns(hashes, scores)
-    result = ex.validate_frame("corpus", good, ctx(partition))
+    result = validate_frame("corpus", good, ctx(partition))
     assert result.success and not [o for o in result.outcomes if o.skipped and o.expectation_type != "custom_check"]
     bad = set_row(set_row(good, 1, text_hash=0), 2, quality_score=1.5)
-    assert failing(ex.validate_frame("corpus", bad, ctx(partition))) == {
+    assert failing(validate_frame("corpus", bad, ctx(partition))) == {
         "expect_column_values_to_be_unique(text_hash)", "expect_column_values_to_be_between(quality_score)"}
 
 
 def test_many_failures_sample_at_most_ten_ids(frames, partition):
     docs = frames["documents"].with_columns(lang_score=pl.lit(2.0))
-    outcome = ex.validate_frame("documents", docs, ctx(partition)).outcome("expect_column_values_to_be_between(lang_score)")
-    assert outcome.unexpected_count == docs.height > ex.SAMPLE_SIZE
-    assert len(outcome.unexpected_ids) == ex.SAMPLE_SIZE and set(outcome.unexpected_ids) <= set(docs["doc_id"])
+    outcome = validate_frame("documents", docs, ctx(partition)).outcome("expect_column_values_to_be_between(lang_score)")
+    assert outcome.unexpected_count == docs.height > SAMPLE_SIZE
+    assert len(outcome.unexpected_ids) == SAMPLE_SIZE and set(outcome.unexpected_ids) <= set(docs["doc_id"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,27 +390,27 @@ def test_many_failures_sample_at_most_ten_ids(frames, partition):
 
 def test_corpus_traceability(frames):
     corpus, documents, decisions = frames["corpus"], frames["documents"], frames["decisions"]
-    assert ex.check_corpus_traceability(corpus, documents, decisions).success
+    assert check_corpus_traceability(corpus, documents, decisions).success
     moved = set_row(corpus, 0, warc_record_offset=corpus["warc_record_offset"][0] + 1)
-    result = ex.check_corpus_traceability(moved, documents, decisions)
+    result = check_corpus_traceability(moved, documents, decisions)
     assert failing(result) == {"rows_trace_to_documents"}
     assert result.outcome("rows_trace_to_documents").unexpected_ids == [corpus["doc_id"][0]]
     dropped_id = decisions.filter(~pl.col("keep"))["doc_id"][0]
     stray = set_row(corpus, 0, doc_id=dropped_id)
-    result = ex.check_corpus_traceability(stray, documents, decisions)
+    result = check_corpus_traceability(stray, documents, decisions)
     assert failing(result) == {"rows_trace_to_documents", "rows_are_kept_decisions"}
     assert result.outcome("rows_are_kept_decisions").unexpected_ids == [dropped_id]
 
 
 def test_signals_must_cover_the_documents(frames, partition):
     signals = frames["signals"].slice(1)
-    result = ex.validate_frame("signals", signals, ctx(partition), others={"documents": frames["documents"]})
+    result = validate_frame("signals", signals, ctx(partition), others={"documents": frames["documents"]})
     assert failing(result) == {"doc_ids_match_documents"}
     assert result.outcome("doc_ids_match_documents").unexpected_ids == [frames["signals"]["doc_id"][0]]
 
 
 def test_custom_checks_without_the_other_table_are_skipped(frames, partition):
-    result = ex.validate_frame("corpus", frames["corpus"], ctx(partition))
+    result = validate_frame("corpus", frames["corpus"], ctx(partition))
     assert result.success
     assert result.outcome("rows_trace_to_documents").skipped == "needs table documents"
 
@@ -424,14 +432,14 @@ def _clusters() -> pl.DataFrame:
 
 
 def test_dedup_clusters_pass():
-    result = ex.validate_frame("dedup_clusters", _clusters())
-    assert result.success, ex.format_results([("dedup_clusters", None, result)])
+    result = validate_frame("dedup_clusters", _clusters())
+    assert result.success, format_results([("dedup_clusters", None, result)])
     assert result.outcome("doc_ids_exist_in_documents").skipped
 
 
 def test_dedup_cluster_with_two_kept_rows():
     clusters = _clusters().with_columns(is_kept=pl.when(pl.col("doc_id") == "d2").then(True).otherwise("is_kept"))
-    result = ex.validate_frame("dedup_clusters", clusters)
+    result = validate_frame("dedup_clusters", clusters)
     assert failing(result) == {"expect_column_values_to_be_between(n_kept)"}
     outcome = result.outcome("expect_column_values_to_be_between(n_kept)")
     assert outcome.frame == "clusters" and outcome.unexpected_ids == ["d1"] and outcome.unexpected_values == [2]
@@ -439,7 +447,7 @@ def test_dedup_cluster_with_two_kept_rows():
 
 def test_dedup_cluster_size_must_match_members():
     clusters = _clusters().filter(pl.col("doc_id") != "d3")  # cluster d1 now has 2 rows but says 3
-    result = ex.validate_frame("dedup_clusters", clusters)
+    result = validate_frame("dedup_clusters", clusters)
     assert failing(result) == {"expect_column_pair_values_to_be_equal(cluster_size_min, n_members)",
                                "expect_column_pair_values_to_be_equal(cluster_size_max, n_members)"}
     assert result.outcome("expect_column_pair_values_to_be_equal(cluster_size_min, n_members)").unexpected_ids == ["d1"]
@@ -447,7 +455,7 @@ def test_dedup_cluster_size_must_match_members():
 
 def test_dedup_doc_ids_exist_in_documents():
     documents = pl.DataFrame({"doc_id": [f"d{i}" for i in range(1, 7)]})
-    result = ex.validate_frame("dedup_clusters", _clusters(), others={"documents": documents})
+    result = validate_frame("dedup_clusters", _clusters(), others={"documents": documents})
     assert failing(result) == {"doc_ids_exist_in_documents"}
     assert result.outcome("doc_ids_exist_in_documents").unexpected_ids == ["d7"]
 
@@ -458,7 +466,7 @@ def test_dedup_doc_ids_exist_in_documents():
 
 def test_result_metadata_and_rows(frames, partition):
     docs = set_row(frames["documents"], 0, lang_score=-1.0)
-    result = ex.validate_frame("documents", docs, ctx(partition))
+    result = validate_frame("documents", docs, ctx(partition))
     meta = result.to_metadata()
     json.dumps(meta)  # JSON-serialisable as is
     assert meta["success"] is False and meta["failed"] == 1
@@ -471,11 +479,11 @@ def test_result_metadata_and_rows(frames, partition):
     rows = result.to_rows(only_failures=True)
     assert rows == [{"check": "expect_column_values_to_be_between(lang_score)", "status": "failed",
                      "observed": "e.g. -1.0", "unexpected": f"1/{docs.height}", "sample_ids": docs["doc_id"][0]}]
-    assert "FAILED" in ex.format_results([("documents", partition, result)])
+    assert "FAILED" in format_results([("documents", partition, result)])
 
 
 def test_gx_context_is_created_once_per_process():
-    first = ex.gx_runtime()
-    assert ex.gx_runtime() is first
+    first = gx_runtime()
+    assert gx_runtime() is first
     assert type(first.context).__name__ == "EphemeralDataContext"
     assert first.setup_seconds > 0

@@ -5,7 +5,6 @@ import re
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 from deltalake import DeltaTable

@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
 
 def run_check(args) -> None:
     """Run the GX suites over existing tables; print a table of results; fail when any expectation fails."""
-    from corpus_assets.core.checks.expectations import check_warehouse, format_results, write_report
+    from corpus_assets.core.checks.report import format_results, write_report
+    from corpus_assets.core.checks.warehouse import check_warehouse
 
     warehouse = warehouse_root(args.warehouse)
     require_warehouse(warehouse)

@@ -8,7 +8,7 @@ import warnings
 
 import dagster as dg
 
-from corpus_assets.core.checks.expectations import validate_table
+from corpus_assets.core.checks.validate import validate_table
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.defs.lake.warehouse import Warehouse
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import polars as pl
 import pyarrow as pa
@@ -56,9 +56,9 @@ def _is_conflict(exc: Exception) -> bool:
     return isinstance(exc, CommitFailedError) or "conflict" in text or "already exists" in text or "version" in text
 
 
-def table_exists(table_uri: str, storage_options: dict[str, str] | None = None) -> bool:
+def table_exists(table_uri: str, storage_options: Mapping[str, str] | None = None) -> bool:
     try:
-        DeltaTable(table_uri, storage_options=storage_options or None)
+        DeltaTable(table_uri, storage_options=dict(storage_options) if storage_options else None)
         return True
     except TableNotFoundError:
         return False

@@ -9,10 +9,11 @@ from __future__ import annotations
 import glob
 import os
 import re
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from corpus_assets.core.lake.delta_tables import table_exists
 
 from corpus_assets.core.package_data import package_path
 
@@ -51,14 +52,6 @@ def _is_local(root: str) -> bool:
     return "://" not in root or root.startswith("file://")
 
 
-def _table_exists(root: str, table: str, storage_options: dict | None) -> bool:
-    if _is_local(root):
-        return Path(root.removeprefix("file://"), table, "_delta_log").is_dir()
-    from corpus_assets.core.lake.delta_tables import table_exists
-
-    return table_exists(f"{root}/{table}", storage_options)
-
-
 def connect(warehouse_root: str, storage_options: dict | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per existing Delta table of the warehouse."""
     con = duckdb.connect()
@@ -73,7 +66,7 @@ def connect(warehouse_root: str, storage_options: dict | None = None, memory_lim
             use_extension = False
     for name, statement in view_definitions().items():
         table = _source_table(statement)
-        if table and not _table_exists(warehouse_root, table, storage_options):
+        if table and not table_exists(f"{warehouse_root}/{table}", storage_options):
             continue
         if table is None:  # a derived view: only when the views it reads exist
             try:

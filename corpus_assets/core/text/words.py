@@ -54,7 +54,6 @@ import logging
 import re
 from functools import lru_cache
 from math import log
-from pathlib import Path
 
 from corpus_assets.core.package_data import package_path
 

@@ -1,0 +1,152 @@
+"""Validate a frame, or a partition of a warehouse table, against its table's suite."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Mapping
+
+import polars as pl
+
+from corpus_assets.core.checks.cross_table import CUSTOM_CHECKS, run_custom_checks
+from corpus_assets.core.checks.gx_engine import is_map_expectation, merge_chunk, run_group, to_pandas
+from corpus_assets.core.checks.results import CheckOutcome, SuiteResult
+from corpus_assets.core.checks.suites import SuiteSettings, columns_of, outcome_stub, suite_spec
+from corpus_assets.core.checks.tables import is_partitioned, read_table, table_uri
+from corpus_assets.core.lake.delta_tables import table_exists
+
+TEXT_CHUNK_ROWS = 20_000  # rows of text converted to pandas at a time
+
+
+def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapping[str, Any] | None = None, *,
+                   others: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None) -> SuiteResult:
+    """Validate ``frame`` (rows of ``table``) against ``expectations/<table>.json``.
+
+    ``context``: ``expect_rows`` (default True; False skips the row-count expectation),
+    ``partition`` (``{"crawl", "shard"}`` of the batch: enables the partition-key expectations),
+    ``parameters`` (extra GX ``$PARAMETER`` values).  ``others``: frames of other tables
+    (``{"documents": ...}``) for the suite's custom cross-table checks; checks whose tables are
+    not given are reported as skipped.
+    """
+    started = time.perf_counter()
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    context = dict(context or {})
+    spec = suite_spec(table)
+    settings = SuiteSettings.of(spec)
+    configs: list[dict] = list(spec.get("expectations") or [])
+    partition = context.get("partition") or None
+    flags = {"expect_rows": bool(context.get("expect_rows", True)), "partition": bool(partition)}
+    parameters = {f"partition_{k}": [v] for k, v in (partition or {}).items()}
+    parameters.update(context.get("parameters") or {})
+
+    outcomes: dict[int, CheckOutcome] = {}
+
+    # derived columns (Polars SQL expressions)
+    derived_errors: dict[str, str] = {}
+    additions = []
+    for name, sql in settings.derived_columns.items():
+        try:
+            frame.head(0).select(pl.sql_expr(sql).alias(name))  # resolve columns / types first
+            additions.append(pl.sql_expr(sql).alias(name))
+        except Exception as exc:  # noqa: BLE001 - reported on the expectations that use it
+            derived_errors[name] = f"derived column {name} = {sql!r} failed: {exc}"
+    if additions:
+        frame = frame.with_columns(additions)
+
+    # derived frames (Polars SQL queries over the table)
+    frames: dict[str, pl.DataFrame] = {}
+    frame_errors: dict[str, str] = {}
+    for name, fspec in settings.derived_frames.items():
+        try:
+            frames[name] = frame.sql(fspec["sql"])
+        except Exception as exc:  # noqa: BLE001
+            frame_errors[name] = f"derived frame {name} failed: {exc}"
+
+    text_columns = [c for c in settings.text_columns if c in frame.columns]
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    for i, cfg in enumerate(configs):
+        meta = cfg.get("meta") or {}
+        target = meta.get("frame", "rows")
+        missing_flags = [f for f in meta.get("requires") or () if not flags.get(f, bool(context.get(f)))]
+        if missing_flags:
+            outcomes[i] = outcome_stub(cfg, target, success=True, skipped=f"context lacks {', '.join(missing_flags)}")
+            continue
+        if target != "rows" and target not in frames:
+            outcomes[i] = outcome_stub(cfg, target, success=False,
+                                        error=frame_errors.get(target, f"unknown derived frame {target!r}"))
+            continue
+        available = frames[target].columns if target != "rows" else frame.columns
+        cols = columns_of(cfg.get("kwargs") or {})
+        broken = [c for c in cols if c in derived_errors]
+        if broken:
+            outcomes[i] = outcome_stub(cfg, target, success=False, error=derived_errors[broken[0]])
+            continue
+        absent = [c for c in cols if c not in available]
+        if absent:
+            if meta.get("optional"):
+                outcomes[i] = outcome_stub(cfg, target, success=True, skipped=f"no column {', '.join(absent)} (optional)")
+            else:
+                where = table if target == "rows" else f"derived frame {target}"
+                outcomes[i] = outcome_stub(cfg, target, success=False,
+                                            observed_value=f"column {', '.join(absent)} missing from {where}")
+            continue
+        if target == "rows" and any(c in text_columns for c in cols):
+            group = "text" if is_map_expectation(cfg["type"]) else "text-whole"
+        else:
+            group = target
+        groups.setdefault(group, []).append((i, cfg))
+
+    if "rows" in groups:
+        narrow = frame.with_columns([pl.lit(None, dtype=frame.schema[c]).alias(c) for c in text_columns])
+        outcomes.update(run_group(groups["rows"], lambda: to_pandas(narrow), settings.index_column, parameters, "rows"))
+    text_keep = ([settings.index_column] if settings.index_column in frame.columns else []) + text_columns
+    if "text-whole" in groups:
+        outcomes.update(run_group(groups["text-whole"], lambda: to_pandas(frame.select(text_keep)),
+                                   settings.index_column, parameters, "rows"))
+    if "text" in groups:
+        merged: dict[int, CheckOutcome] = {}
+        mostly = {i: (cfg.get("kwargs") or {}).get("mostly") for i, cfg in groups["text"]}
+        slices = frame.select(text_keep).iter_slices(TEXT_CHUNK_ROWS) if frame.height else [frame.select(text_keep)]
+        for piece in slices:
+            part = run_group(groups["text"], lambda: to_pandas(piece), settings.index_column, parameters, "rows")
+            for i, o in part.items():
+                merged[i] = merge_chunk(merged[i], o, mostly[i]) if i in merged else o
+        outcomes.update(merged)
+    for name, derived in frames.items():
+        if name in groups:
+            index = settings.derived_frames[name].get("index_column")
+            outcomes.update(run_group(groups[name], lambda: to_pandas(derived), index, parameters, name))
+
+    ordered = [outcomes[i] for i in range(len(configs))]
+    result = SuiteResult(table, all(o.success for o in ordered), ordered, partition, frame.height,
+                         time.perf_counter() - started)
+    custom = run_custom_checks(table, frame, others or {}, checks=settings.custom_checks)
+    return result.merged(custom) if custom.outcomes else result
+
+
+def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None = None,
+                   *, context: Mapping[str, Any] | None = None,
+                   storage_options: Mapping[str, str] | None = None) -> SuiteResult:
+    """Read ``table`` (one partition, or the whole table) from the warehouse and validate it:
+    the GX suite plus its custom cross-table checks against the same partition of the other
+    tables (only the columns those checks need are read).
+
+    ``context`` as for ``validate_frame``; ``partition`` is added to it unless the table is
+    global (not partitioned).  Raises ``FileNotFoundError`` if the table does not exist."""
+    if not table_exists(table_uri(warehouse_root, table), storage_options):
+        raise FileNotFoundError(f"no Delta table {table_uri(warehouse_root, table)}")
+    started = time.perf_counter()
+    partitioned = is_partitioned(warehouse_root, table, storage_options)
+    part = dict(partition) if (partition and partitioned) else None
+    frame = read_table(warehouse_root, table, part, storage_options=storage_options)
+    others: dict[str, pl.DataFrame] = {}
+    for name in SuiteSettings.of(suite_spec(table)).custom_checks:
+        check = CUSTOM_CHECKS.get(name)
+        for other, columns in (check.needs.items() if check else ()):
+            if other not in others and table_exists(table_uri(warehouse_root, other), storage_options):
+                others[other] = read_table(warehouse_root, other, part, columns=columns, storage_options=storage_options)
+    ctx = {"partition": part, **(context or {})}
+    result = validate_frame(table, frame, ctx, others=others)
+    result.partition = part
+    result.seconds = time.perf_counter() - started
+    return result
