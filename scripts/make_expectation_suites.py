@@ -88,12 +88,18 @@ PII_PATTERNS: dict[str, str] = {
 
 
 def expect(expectation_type: str, description: str | None = None, *, meta: dict | None = None, **kwargs) -> dict:
+    """One GX expectation; `in_check` below puts it in a named check group."""
     out: dict = {"type": expectation_type, "kwargs": kwargs}
     if description:
         out["description"] = description
     if meta:
         out["meta"] = meta
     return out
+
+
+def in_check(check: str, *expectations: dict) -> list[dict]:
+    """Put expectations in a check group: the Dagster UI shows one asset check per group."""
+    return [{**e, "meta": {**(e.get("meta") or {}), "check": check}} for e in expectations]
 
 
 def pandas_type(dtype) -> str:
@@ -128,10 +134,11 @@ def not_null(*columns: str) -> list[dict]:
     return [expect("expect_column_values_to_not_be_null", column=c) for c in columns]
 
 
-def rows_present() -> dict:
-    return expect("expect_table_row_count_to_be_between",
-                  "the partition has documents (skipped when the caller passes expect_rows=False, "
-                  "e.g. a WARC shard without HTML records)", meta={"requires": ["expect_rows"]}, min_value=1)
+def rows_accounted_for() -> dict:
+    return expect("expect_table_row_count_to_equal",
+                  "the partition holds exactly the documents the run wrote: an empty partition passes when the "
+                  "shard had no HTML or only damaged files (skipped when the caller does not know the count)",
+                  meta={"requires": ["expected_rows"]}, value={"$PARAMETER": "expected_rows"})
 
 
 def partition_keys() -> list[dict]:
@@ -181,12 +188,17 @@ def pii_count_checks(description: str) -> list[dict]:
         expect("expect_column_values_to_be_between", description, column=c, min_value=0) for c in PII_COUNT_COLUMNS]
 
 
-def suite(name: str, expectations: list[dict], *, notes: str, index_column: str | None = "doc_id",
-          text_columns: list[str] | None = None, derived_columns: dict[str, str] | None = None,
-          derived_frames: dict[str, dict] | None = None, custom_checks: list[str] | None = None) -> dict:
+def suite(name: str, checks: dict[str, tuple[bool, str, list[dict]]], *, notes: str,
+          index_column: str | None = "doc_id", text_columns: list[str] | None = None,
+          derived_columns: dict[str, str] | None = None, derived_frames: dict[str, dict] | None = None,
+          custom_checks: dict[str, str] | None = None) -> dict:
+    """`checks`: {group: (blocking, description, expectations)}; `custom_checks`: {name: group}."""
+    expectations = [e for group, (_, _, members) in checks.items() for e in in_check(group, *members)]
+    groups = {group: {"blocking": blocking, "description": description}
+              for group, (blocking, description, _) in checks.items()}
     engine = {"table": name, "index_column": index_column, "text_columns": text_columns or [],
               "derived_columns": derived_columns or {}, "derived_frames": derived_frames or {},
-              "custom_checks": custom_checks or []}
+              "custom_checks": custom_checks or {}, "checks": groups}
     return {"name": name, "notes": notes, "meta": {"corpus_assets": engine}, "expectations": expectations}
 
 
@@ -195,22 +207,24 @@ N_CHARS_SQL = "COALESCE(n_chars = LENGTH(text), FALSE)"
 
 def documents_suite(labels: list[str]) -> dict:
     schema = {f.name: f.type for f in DOCUMENTS_SCHEMA}
-    return suite("documents", [
-        column_set(list(schema), "every column of DOCUMENTS_SCHEMA exists (extra columns are allowed)"),
-        *types(schema),
-        rows_present(),
-        *partition_keys(),
-        *doc_id_checks(),
-        *url_checks(),
-        *not_null("url_host", "crawl", "shard", "warc_path", "fetch_time", "charset", "extractor", "text"),
-        expect("expect_column_values_to_be_between", column="warc_record_offset", min_value=0),
-        expect("expect_column_values_to_be_between", column="warc_record_length", min_value=1),
-        expect("expect_column_values_to_be_in_set", "only HTTP 200 responses are documents (null: WET records)",
-               column="http_status", value_set=[200]),
-        expect("expect_column_values_to_be_in_set", column="extractor", value_set=["resiliparse", "trafilatura", "wet"]),
-        *lang_checks(labels),
-        *n_chars_checks(),
-    ], notes="Bronze documents: one row per HTTP-200 HTML page of a shard.",
+    return suite("documents", {
+        "schema": (True, "every column of DOCUMENTS_SCHEMA exists with its type", [
+            column_set(list(schema), "every column of DOCUMENTS_SCHEMA exists (extra columns are allowed)"),
+            *types(schema)]),
+        "row_count": (True, "no document goes missing without a reason", [rows_accounted_for()]),
+        "identity": (True, "one row per document: doc_id, URL and partition keys", [
+            *partition_keys(), *doc_id_checks(), *url_checks(), *not_null("url_host", "crawl", "shard")]),
+        "text": (True, "every document has text and n_chars = len(text)", [*not_null("text"), *n_chars_checks()]),
+        "provenance": (False, "WARC path, offset, length, fetch time, charset and extractor are recorded", [
+            *not_null("warc_path", "fetch_time", "charset", "extractor"),
+            expect("expect_column_values_to_be_between", column="warc_record_offset", min_value=0),
+            expect("expect_column_values_to_be_between", column="warc_record_length", min_value=1),
+            expect("expect_column_values_to_be_in_set", "only HTTP 200 responses are documents (null: WET records)",
+                   column="http_status", value_set=[200]),
+            expect("expect_column_values_to_be_in_set", column="extractor",
+                   value_set=["resiliparse", "trafilatura", "wet"])]),
+        "language": (False, "a lid.176 label and a probability per document", lang_checks(labels)),
+    }, notes="Bronze documents: one row per HTTP-200 HTML page of a shard.",
         text_columns=["text", "title"], derived_columns={"n_chars_matches_text": N_CHARS_SQL})
 
 
@@ -233,52 +247,53 @@ def signals_suite(labels: list[str]) -> dict:
             "lang_score": pl.Float64, "n_chars": pl.Int64}
     safety = {"safety_tags": pl.List(pl.String), "badword_ratio": pl.Float64, "url_blocklisted": pl.Boolean}
     columns = [*keys, *SIGNAL_SCHEMA, *PII_COUNT_COLUMNS, *safety]
-    return suite("signals", [
-        column_set(columns, "keys, every SIGNAL_SCHEMA column, PII counts and safety columns exist"),
-        *types(keys), *types(SIGNAL_SCHEMA), *types(safety),
-        rows_present(),
-        *partition_keys(),
-        *doc_id_checks(),
-        *url_checks(),
-        *lang_checks(labels),
-        expect("expect_column_values_to_be_between", column="n_chars", min_value=1),
-        *not_null(*SIGNAL_SCHEMA),
-        *(signal_range(name, dtype) for name, dtype in SIGNAL_SCHEMA.items()),
-        *pii_count_checks("PII matches found in the raw text"),
-        *not_null("safety_tags", "badword_ratio", "url_blocklisted"),
-        expect("expect_column_values_to_be_between", "bad-word hits / words", column="badword_ratio",
-               min_value=0.0, max_value=1.0),
-        expect("expect_column_values_to_be_in_set", "url_blocklisted <=> 'url_blocklist' in safety_tags (derived)",
-               column="url_blocklisted_matches_tags", value_set=[True]),
-    ], notes="Silver signals: numbers per document (never verdicts); ranges generated from SIGNAL_SCHEMA.",
+    return suite("signals", {
+        "schema": (True, "keys, every SIGNAL_SCHEMA column, PII counts and safety columns exist with their types", [
+            column_set(columns, "keys, every SIGNAL_SCHEMA column, PII counts and safety columns exist"),
+            *types(keys), *types(SIGNAL_SCHEMA), *types(safety)]),
+        "coverage": (True, "exactly the partition's documents have signals", []),
+        "identity": (True, "one row per document: doc_id, URL and partition keys",
+                     [*partition_keys(), *doc_id_checks(), *url_checks()]),
+        "signal_ranges": (False, "every quality signal is present and in its range", [
+            expect("expect_column_values_to_be_between", column="n_chars", min_value=1),
+            *not_null(*SIGNAL_SCHEMA), *(signal_range(name, dtype) for name, dtype in SIGNAL_SCHEMA.items())]),
+        "pii_counts": (False, "PII counts are non-negative integers", pii_count_checks("PII matches found in the raw text")),
+        "safety": (True, "safety tags, bad-word ratio and URL blocklist flag agree", [
+            *not_null("safety_tags", "badword_ratio", "url_blocklisted"),
+            expect("expect_column_values_to_be_between", "bad-word hits / words", column="badword_ratio",
+                   min_value=0.0, max_value=1.0),
+            expect("expect_column_values_to_be_in_set", "url_blocklisted <=> 'url_blocklist' in safety_tags (derived)",
+                   column="url_blocklisted_matches_tags", value_set=[True])]),
+        "language": (False, "a lid.176 label and a probability per document", lang_checks(labels)),
+    }, notes="Silver signals: numbers per document (never verdicts); ranges generated from SIGNAL_SCHEMA.",
         derived_columns={"url_blocklisted_matches_tags":
                          "COALESCE(url_blocklisted = ARRAY_CONTAINS(safety_tags, 'url_blocklist'), FALSE)"},
-        custom_checks=["doc_ids_match_documents"])
+        custom_checks={"doc_ids_match_documents": "coverage"})
 
 
 def decisions_suite(labels: list[str]) -> dict:
     schema = {"doc_id": pl.String, "crawl": pl.String, "shard": pl.String, "url": pl.String, "lang": pl.String,
               "keep": pl.Boolean, "drop_reasons": pl.List(pl.String), "filter_config_hash": pl.String}
-    return suite("decisions", [
-        column_set(list(schema), "keys, keep, drop_reasons, filter_config_hash exist"),
-        *types(schema),
-        rows_present(),
-        *partition_keys(),
-        *doc_id_checks(),
-        *url_checks(),
-        *not_null("keep", "drop_reasons", "filter_config_hash"),
-        expect("expect_column_values_to_be_in_set", "keep <=> drop_reasons is empty (derived column)",
-               column="keep_matches_drop_reasons", value_set=[True]),
-        expect("expect_column_value_lengths_to_be_between", "the filter config's hash is recorded",
-               column="filter_config_hash", min_value=1),
-        expect("expect_column_values_to_match_regex", column="filter_config_hash", regex=r"^[0-9a-f]+$"),
-        expect("expect_column_unique_value_count_to_be_between",
-               "one filter config per partition (a partition is decided in one run)",
-               meta={"requires": ["partition"]}, column="filter_config_hash", min_value=0, max_value=1),
-    ], notes="Silver decisions: keep / drop_reasons per document from a versioned filter config.",
+    return suite("decisions", {
+        "schema": (True, "keys, keep, drop_reasons, filter_config_hash exist with their types", [
+            column_set(list(schema), "keys, keep, drop_reasons, filter_config_hash exist"), *types(schema)]),
+        "coverage": (True, "exactly the partition's signal rows have decisions", []),
+        "identity": (True, "one row per document: doc_id, URL and partition keys",
+                     [*partition_keys(), *doc_id_checks(), *url_checks()]),
+        "verdicts": (True, "keep <=> no drop reason, under one recorded filter config", [
+            *not_null("keep", "drop_reasons", "filter_config_hash"),
+            expect("expect_column_values_to_be_in_set", "keep <=> drop_reasons is empty (derived column)",
+                   column="keep_matches_drop_reasons", value_set=[True]),
+            expect("expect_column_value_lengths_to_be_between", "the filter config's hash is recorded",
+                   column="filter_config_hash", min_value=1),
+            expect("expect_column_values_to_match_regex", column="filter_config_hash", regex=r"^[0-9a-f]+$"),
+            expect("expect_column_unique_value_count_to_be_between",
+                   "one filter config per partition (a partition is decided in one run)",
+                   meta={"requires": ["partition"]}, column="filter_config_hash", min_value=0, max_value=1)]),
+    }, notes="Silver decisions: keep / drop_reasons per document from a versioned filter config.",
         derived_columns={"keep_matches_drop_reasons":
                          "COALESCE(keep = (COALESCE(ARRAY_LENGTH(drop_reasons), 0) = 0), FALSE)"},
-        custom_checks=["doc_ids_match_signals"])
+        custom_checks={"doc_ids_match_signals": "coverage"})
 
 
 def corpus_suite(labels: list[str]) -> dict:
@@ -286,29 +301,31 @@ def corpus_suite(labels: list[str]) -> dict:
               "url_host": pl.String, "fetch_time": pl.Datetime("us", "UTC"), "warc_path": pl.String,
               "warc_record_offset": pl.Int64, "warc_record_length": pl.Int64, "title": pl.String,
               "text": pl.String, "lang": pl.String, "lang_score": pl.Float64, "n_chars": pl.Int64}
-    return suite("corpus", [
-        column_set([*schema, *PII_COUNT_COLUMNS], "provenance, masked text and PII counts exist"),
-        *types(schema),
-        rows_present(),
-        *partition_keys(),
-        *doc_id_checks(),
-        *url_checks(),
-        *not_null("crawl", "shard", "warc_path", "text"),
-        expect("expect_column_values_to_be_between", column="warc_record_offset", min_value=0),
-        expect("expect_column_values_to_be_between", column="warc_record_length", min_value=1),
-        *lang_checks(labels),
-        *n_chars_checks(),
-        *pii_count_checks("PII spans replaced by placeholders"),
-        expect("expect_column_values_to_not_match_regex_list",
-               "no e-mail, phone, ID-number or card-number shape survives masking: "
-               + ", ".join(PII_PATTERNS), column="text", regex_list=list(PII_PATTERNS.values())),
-        expect("expect_column_values_to_be_unique", "exact-text dedup: no two rows share a text_hash",
-               meta={"optional": True}, column="text_hash"),
-        expect("expect_column_values_to_be_between", meta={"optional": True}, column="quality_score",
-               min_value=0.0, max_value=1.0),
-    ], notes="Gold corpus: kept documents, PII-masked, with provenance back to documents.",
+    return suite("corpus", {
+        "schema": (True, "provenance, masked text and PII counts exist with their types", [
+            column_set([*schema, *PII_COUNT_COLUMNS], "provenance, masked text and PII counts exist"), *types(schema)]),
+        "identity": (True, "one row per document: doc_id, URL and partition keys",
+                     [*partition_keys(), *doc_id_checks(), *url_checks(), *not_null("crawl", "shard")]),
+        "no_raw_pii": (True, "no e-mail, phone, ID-number or card-number shape survives masking (every row's text)", [
+            expect("expect_column_values_to_not_match_regex_list",
+                   "no e-mail, phone, ID-number or card-number shape survives masking: "
+                   + ", ".join(PII_PATTERNS), column="text", regex_list=list(PII_PATTERNS.values()))]),
+        "traceability": (True, "every row traces back to documents and is kept by decisions", [
+            *not_null("warc_path"),
+            expect("expect_column_values_to_be_between", column="warc_record_offset", min_value=0),
+            expect("expect_column_values_to_be_between", column="warc_record_length", min_value=1)]),
+        "text": (True, "every row has text, n_chars = len(text), and no two rows share a text_hash", [
+            *not_null("text"), *n_chars_checks(),
+            expect("expect_column_values_to_be_unique", "exact-text dedup: no two rows share a text_hash",
+                   meta={"optional": True}, column="text_hash")]),
+        "language": (False, "a lid.176 label and a probability per document", lang_checks(labels)),
+        "pii_counts": (False, "PII counts are non-negative integers", pii_count_checks("PII spans replaced by placeholders")),
+        "quality_score": (False, "quality scores lie in [0, 1] once the column exists", [
+            expect("expect_column_values_to_be_between", meta={"optional": True}, column="quality_score",
+                   min_value=0.0, max_value=1.0)]),
+    }, notes="Gold corpus: kept documents, PII-masked, with provenance back to documents.",
         text_columns=["text", "title"], derived_columns={"n_chars_matches_text": N_CHARS_SQL},
-        custom_checks=["rows_trace_to_documents", "rows_are_kept_decisions"])
+        custom_checks={"rows_trace_to_documents": "traceability", "rows_are_kept_decisions": "traceability"})
 
 
 CLUSTERS_SQL = (
@@ -321,27 +338,30 @@ CLUSTERS_SQL = (
 
 def dedup_clusters_suite() -> dict:
     on_clusters = {"frame": "clusters"}
-    return suite("dedup_clusters", [
-        column_set(["doc_id", "url", "cluster_id", "cluster_size", "is_kept", "dedup_kind"],
-                   "one row per (dedup kind, clustered document)"),
-        expect("expect_column_values_to_be_of_type", column="doc_id", type_="str"),
-        expect("expect_column_values_to_be_of_type", column="is_kept", type_="bool"),
-        expect("expect_column_values_to_be_in_type_list", column="cluster_size", type_list=INT_TYPES),
-        *not_null("doc_id", "is_kept", "dedup_kind"),
-        expect("expect_column_values_to_be_in_set", column="dedup_kind", value_set=["exact", "url", "fuzzy"]),
-        expect("expect_compound_columns_to_be_unique", "a document is in at most one cluster per dedup kind",
-               column_list=["dedup_kind", "doc_id"]),
-        expect("expect_column_values_to_be_between", column="cluster_size", min_value=1),
-        expect("expect_column_values_to_be_between", "exactly one kept document per cluster",
-               meta=on_clusters, column="n_kept", min_value=1, max_value=1),
-        expect("expect_column_pair_values_to_be_equal", "cluster_size equals the number of member rows",
-               meta=on_clusters, column_A="cluster_size_min", column_B="n_members"),
-        expect("expect_column_pair_values_to_be_equal", "every member row carries the same cluster_size",
-               meta=on_clusters, column_A="cluster_size_max", column_B="n_members"),
-    ], notes="Global dedup clusters (exact / url / fuzzy); cross-row invariants are checked on the derived "
+    return suite("dedup_clusters", {
+        "schema": (True, "the cluster columns exist with their types", [
+            column_set(["doc_id", "url", "cluster_id", "cluster_size", "is_kept", "dedup_kind"],
+                       "one row per (dedup kind, clustered document)"),
+            expect("expect_column_values_to_be_of_type", column="doc_id", type_="str"),
+            expect("expect_column_values_to_be_of_type", column="is_kept", type_="bool"),
+            expect("expect_column_values_to_be_in_type_list", column="cluster_size", type_list=INT_TYPES)]),
+        "membership": (True, "every member is a known document, in at most one cluster per kind", [
+            *not_null("doc_id", "is_kept", "dedup_kind"),
+            expect("expect_column_values_to_be_in_set", column="dedup_kind", value_set=["exact", "url", "fuzzy"]),
+            expect("expect_compound_columns_to_be_unique", "a document is in at most one cluster per dedup kind",
+                   column_list=["dedup_kind", "doc_id"])]),
+        "cluster_invariants": (True, "one kept document per cluster; cluster_size = its members", [
+            expect("expect_column_values_to_be_between", column="cluster_size", min_value=1),
+            expect("expect_column_values_to_be_between", "exactly one kept document per cluster",
+                   meta=on_clusters, column="n_kept", min_value=1, max_value=1),
+            expect("expect_column_pair_values_to_be_equal", "cluster_size equals the number of member rows",
+                   meta=on_clusters, column_A="cluster_size_min", column_B="n_members"),
+            expect("expect_column_pair_values_to_be_equal", "every member row carries the same cluster_size",
+                   meta=on_clusters, column_A="cluster_size_max", column_B="n_members")]),
+    }, notes="Global dedup clusters (exact / url / fuzzy); cross-row invariants are checked on the derived "
              "'clusters' frame (one row per cluster, aggregated in Polars SQL) with GX.",
         derived_frames={"clusters": {"sql": CLUSTERS_SQL, "index_column": "cluster_id"}},
-        custom_checks=["doc_ids_exist_in_documents"])
+        custom_checks={"doc_ids_exist_in_documents": "membership"})
 
 
 def build_suites() -> dict[str, dict]:

@@ -5,17 +5,18 @@ import dagster as dg
 import polars as pl
 
 from corpus_assets.cli import main
+from corpus_assets.core.checks.suites import check_groups
 from corpus_assets.core.lake.delta_tables import replace_partition_frame
 from corpus_assets.cli.instance import open_instance
 from corpus_assets.cli.runner import cli_run_config, register_partitions, run_environment, run_partitions
 from warc_fixtures import warc_response, write_crawl
 
-CHECK_KEYS = {name: dg.AssetCheckKey(dg.AssetKey(name), "expectations")
-              for name in ("documents", "signals", "decisions", "corpus", "dedup_clusters")}
+TABLES = ("documents", "signals", "decisions", "corpus", "dedup_clusters")
 
 
-def latest_evaluation(instance, asset, partition=None):
-    for record in instance.event_log_storage.get_asset_check_execution_history(CHECK_KEYS[asset], limit=20):
+def latest_evaluation(instance, asset, check, partition=None):
+    key = dg.AssetCheckKey(dg.AssetKey(asset), check)
+    for record in instance.event_log_storage.get_asset_check_execution_history(key, limit=20):
         if record.evaluation is not None and (partition is None or record.evaluation.partition == partition):
             return record.evaluation
     return None
@@ -23,9 +24,10 @@ def latest_evaluation(instance, asset, partition=None):
 
 def test_checks_pass_on_the_sample_and_cli_writes_a_report(sample_warehouse, capsys):
     instance = open_instance(str(sample_warehouse))
-    for asset in CHECK_KEYS:
-        evaluation = latest_evaluation(instance, asset)
-        assert evaluation is not None and evaluation.passed, asset
+    for table in TABLES:
+        for group in check_groups(table):
+            evaluation = latest_evaluation(instance, table, group.name)
+            assert evaluation is not None and evaluation.passed, (table, group.name)
     assert main(["check", "--warehouse", str(sample_warehouse)]) == 0
     out = capsys.readouterr().out
     assert "25 of 25 suites passed" in out
@@ -62,8 +64,9 @@ def test_a_failing_blocking_check_stops_downstream_assets(tmp_path):
     env = run_environment(str(tmp_path / "wh"), str(tmp_path / "src"))
     [outcome] = run_partitions([key], ["documents", "signals", "decisions"], cli_run_config(), workers=1, env=env)
     assert "documents" in outcome.metadata and "signals" not in outcome.metadata
-    assert not outcome.success and "expectations" in outcome.error
-    evaluation = latest_evaluation(instance, "documents", key)
+    assert not outcome.success and "documents" in outcome.error
+    evaluation = latest_evaluation(instance, "documents", "identity", key)
     assert evaluation is not None and not evaluation.passed
+    assert latest_evaluation(instance, "documents", "schema", key).passed
     assert "expect_column_values_to_be_unique(doc_id)" in str(evaluation.metadata)
     assert not (tmp_path / "wh" / "signals").exists()

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from corpus_assets.cli.instance import documents_written, open_instance
 from corpus_assets.core.checks import suites, validate
 from corpus_assets.core.checks.cross_table import CUSTOM_CHECKS, check_corpus_traceability
 from corpus_assets.core.checks.results import SAMPLE_SIZE, SuiteResult
@@ -215,8 +216,8 @@ def test_load_suite_refuses_a_suite_gx_would_silently_shrink(tmp_path, monkeypat
 
 @pytest.fixture(scope="module")
 def sample_results(warehouse):
-    """``corpus check`` over the sample: every table, partition by partition."""
-    return check_warehouse(warehouse)
+    """``corpus check`` over the sample: every table, partition by partition, row counts from the instance."""
+    return check_warehouse(warehouse, documents_written=documents_written(open_instance(str(warehouse))))
 
 
 @pytest.mark.parametrize("table", PARTITIONED)
@@ -355,12 +356,35 @@ def test_rows_of_another_partition(frames, partition):
     assert failing(result) == {"expect_column_values_to_be_in_set(shard)"}
 
 
-def test_empty_partition_and_expect_rows(frames, partition):
+def test_empty_partition_passes_only_when_the_writer_wrote_nothing(frames, partition):
     empty = frames["documents"].clear()
-    assert failing(validate_frame("documents", empty, ctx(partition))) == {"expect_table_row_count_to_be_between"}
-    result = validate_frame("documents", empty, ctx(partition, expect_rows=False))
-    assert result.success
-    assert result.outcome("expect_table_row_count_to_be_between").skipped
+    explained = validate_frame("documents", empty, ctx(partition, expected_rows=0))
+    assert explained.success and not explained.outcome("expect_table_row_count_to_equal").skipped
+    missing = validate_frame("documents", empty, ctx(partition, expected_rows=3))
+    assert failing(missing) == {"expect_table_row_count_to_equal"}
+    assert missing.outcome("expect_table_row_count_to_equal").check == "row_count"
+    unknown = validate_frame("documents", empty, ctx(partition))
+    assert unknown.success and unknown.outcome("expect_table_row_count_to_equal").skipped
+    for table in ("signals", "decisions"):  # empty downstream partitions follow their upstream one
+        assert validate_frame(table, frames[table].clear(), ctx(partition),
+                              others={"documents": empty, "signals": frames["signals"].clear()}).success
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_expectation_belongs_to_a_check_group(table):
+    settings = SuiteSettings.of(suite_spec(table))
+    groups = {group.name for group in settings.checks}
+    assert "schema" in groups and any(group.blocking for group in settings.checks)
+    assert {(e.get("meta") or {}).get("check") for e in suite_spec(table)["expectations"]} <= groups
+    assert set(settings.custom_checks.values()) <= groups
+
+
+def test_outcomes_carry_their_check_group(frames, partition):
+    for table in PARTITIONED:
+        groups = {group.name for group in SuiteSettings.of(suite_spec(table)).checks}
+        result = validate_frame(table, frames[table], ctx(partition), others=frames)
+        assert {outcome.check for outcome in result.outcomes} <= groups
+        assert result.of_check("schema").outcomes and result.of_check("schema").success
 
 
 def test_optional_corpus_columns(frames, partition):

@@ -1,7 +1,7 @@
 """`corpus check`: the Great Expectations suites over the existing tables, with an HTML report."""
 from __future__ import annotations
 
-from corpus_assets.cli.common import CliError, require_warehouse, warehouse_root
+from corpus_assets.cli.common import CliError, is_local, require_warehouse, warehouse_root
 
 
 def add_parser(sub) -> None:
@@ -14,16 +14,21 @@ def add_parser(sub) -> None:
 
 def run_check(args) -> None:
     """Run the GX suites over existing tables; print a table of results; fail when any expectation fails."""
+    from corpus_assets.cli.instance import documents_written, open_instance
     from corpus_assets.core.checks.report import format_results, write_report
     from corpus_assets.core.checks.warehouse import check_warehouse
 
     warehouse = warehouse_root(args.warehouse)
     require_warehouse(warehouse)
-    results = check_warehouse(warehouse, args.table or None, per_partition=not args.whole_tables)
+    written = documents_written(open_instance(warehouse)) if is_local(warehouse) else None
+    results = check_warehouse(warehouse, args.table or None, per_partition=not args.whole_tables,
+                              documents_written=written)
     if not results:
         raise CliError(f"no checked tables in {warehouse}" + (f" named {', '.join(args.table)}" if args.table else ""))
     print(format_results(results, details=True))
-    report = write_report(results, f"{warehouse}/_reports")
+    # a check of some tables gets its own report, so the full report is never overwritten by a partial one
+    name = "expectations" if not args.table else "expectations-" + "-".join(sorted(set(args.table)))
+    report = write_report(results, f"{warehouse}/_reports", name)
     failed = [r for r in results if not r[2].success]
     print(f"\n{len(results) - len(failed)} of {len(results)} suites passed; report: {report}")
     if failed:

@@ -35,6 +35,24 @@ def prepare_dagster_home(warehouse_root: str) -> Path:
     return home
 
 
+def documents_written(instance) -> dict[str, int]:
+    """{"crawl/shard": rows the latest `documents` run of that shard reported writing}."""
+    import dagster as dg
+
+    counts: dict[str, int] = {}
+    cursor = None
+    while True:  # newest first, so the first record seen per shard is its latest
+        page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey("documents")),
+                                               limit=1000, cursor=cursor, ascending=False)
+        for record in page.records:
+            written = record.asset_materialization.metadata.get("documents_written")
+            if record.partition_key and written is not None:
+                counts.setdefault(record.partition_key, int(written.value))
+        if not page.has_more:
+            return counts
+        cursor = page.cursor
+
+
 def open_instance(warehouse_root: str):
     """The warehouse's Dagster instance, opened in this process without touching $DAGSTER_HOME."""
     import dagster as dg

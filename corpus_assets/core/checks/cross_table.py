@@ -111,8 +111,9 @@ def run_custom_checks(table: str, frame: pl.DataFrame | pl.LazyFrame,
     started = time.perf_counter()
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
+    groups = SuiteSettings.of(suite_spec(table)).custom_checks
     if checks is None:
-        checks = SuiteSettings.of(suite_spec(table)).custom_checks
+        checks = list(groups)
     outcomes = []
     for name in checks:
         check = CUSTOM_CHECKS.get(name)
@@ -129,6 +130,8 @@ def run_custom_checks(table: str, frame: pl.DataFrame | pl.LazyFrame,
             outcomes.append(check.run(frame, tables))
         except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, not a crash
             outcomes.append(_custom_outcome(check, False, error=f"{type(exc).__name__}: {exc}"))
+    for outcome in outcomes:
+        outcome.check = groups.get(outcome.name)
     return SuiteResult(table, all(o.success for o in outcomes), outcomes, None, frame.height,
                        time.perf_counter() - started)
 

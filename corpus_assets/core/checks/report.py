@@ -46,9 +46,10 @@ tr.bad{background:#fff0f0}code{font-size:.85em}details{margin:.3em 0}summary{cur
 
 
 def write_report(results: Sequence[tuple[str, Mapping[str, str] | None, SuiteResult]],
-                 out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``expectations.html`` (and the same data as ``expectations.json``) into ``out_dir``
-    (e.g. ``<warehouse>/_reports``); returns the HTML path."""
+                 out_dir: str | os.PathLike[str], name: str = "expectations") -> Path:
+    """Write ``<name>.html`` (and the same data as ``<name>.json``) into ``out_dir`` (e.g.
+    ``<warehouse>/_reports``); failing batches and failing checks come first. Returns the HTML path."""
+    results = sorted(results, key=lambda item: item[2].success)  # stable: failures first, else in order
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     esc = html.escape
@@ -73,20 +74,20 @@ def write_report(results: Sequence[tuple[str, Mapping[str, str] | None, SuiteRes
                      f"<details{' open' if not result.success else ''}><summary>{len(result.outcomes)} checks, "
                      f"{len(result.failures)} failing</summary><table><tr><th>check</th><th>status</th>"
                      f"<th>observed</th><th>unexpected</th><th>failing ids (sample)</th><th>description</th></tr>")
-        for o in result.outcomes:
+        for o in sorted(result.outcomes, key=lambda outcome: outcome.success):
             observed = o.error or o.skipped or observed_text(o)
             unexpected = "" if o.unexpected_count is None else f"{o.unexpected_count} / {o.element_count}"
             args = json.dumps(jsonable(o.kwargs), ensure_ascii=False)
-            parts.append(f"<tr class='{'' if o.success else 'bad'}'><td><code>{esc(o.name)}</code>"
+            parts.append(f"<tr class='{'' if o.success else 'bad'}'><td>{esc(o.check or '')}<br><code>{esc(o.name)}</code>"
                          f"<br><small>{esc(shorten(args, 300))}</small></td><td class='{o.status}'>{o.status}</td>"
                          f"<td>{esc(str(shorten(observed, 300)))}</td><td>{esc(unexpected)}</td>"
                          f"<td><code>{esc(', '.join(map(str, o.unexpected_ids)))}</code></td>"
                          f"<td>{esc(o.description or '')}</td></tr>")
         parts.append("</table></details>")
     parts.append("</body></html>")
-    path = out / "expectations.html"
+    path = out / f"{name}.html"
     path.write_text("\n".join(parts), encoding="utf-8")
-    (out / "expectations.json").write_text(json.dumps(
+    (out / f"{name}.json").write_text(json.dumps(
         [{"table": t, "partition": p and dict(p), **r.to_metadata()} for t, p, r in results],
         indent=1, ensure_ascii=False), encoding="utf-8")
     return path

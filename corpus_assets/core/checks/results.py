@@ -30,6 +30,7 @@ class CheckOutcome:
     description: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
     frame: str = "rows"  # rows | <derived frame> | cross-table
+    check: str | None = None  # the check group (Dagster asset check) it belongs to
     observed_value: Any = None
     element_count: int | None = None
     missing_count: int | None = None
@@ -94,6 +95,12 @@ class SuiteResult:
                 return o
         raise KeyError(f"{self.table}: no outcome {name_or_type!r}" + (f" on {column!r}" if column else ""))
 
+    def of_check(self, check: str) -> "SuiteResult":
+        """The outcomes of one check group, as a result of their own."""
+        outcomes = [o for o in self.outcomes if o.check == check]
+        return SuiteResult(self.table, all(o.success for o in outcomes), outcomes, self.partition, self.row_count,
+                           self.seconds)
+
     def merged(self, other: "SuiteResult") -> "SuiteResult":
         return SuiteResult(self.table, self.success and other.success, self.outcomes + other.outcomes,
                            self.partition, self.row_count if self.row_count is not None else other.row_count,
@@ -131,7 +138,7 @@ class SuiteResult:
             if only_failures and o.success:
                 continue
             rows.append({
-                "check": o.name,
+                "check": f"{o.check}/{o.name}" if o.check else o.name,
                 "status": o.status,
                 "observed": shorten(o.error or o.skipped or observed_text(o)),
                 "unexpected": "" if o.unexpected_count is None else f"{o.unexpected_count}/{o.element_count}",

@@ -86,19 +86,36 @@ def load_suite(table: str) -> "gx.ExpectationSuite":
 
 
 @dataclass(frozen=True)
+class CheckGroup:
+    """A named group of a suite's expectations: one Dagster asset check, blocking or a warning."""
+
+    name: str
+    blocking: bool
+    description: str
+
+
+@dataclass(frozen=True)
 class SuiteSettings:
     index_column: str | None
     text_columns: tuple[str, ...]
     derived_columns: dict[str, str]
     derived_frames: dict[str, dict[str, Any]]
-    custom_checks: tuple[str, ...]
+    custom_checks: dict[str, str]  # custom check name -> its check group
+    checks: tuple[CheckGroup, ...]
 
     @classmethod
     def of(cls, spec: Mapping[str, Any]) -> "SuiteSettings":
         engine = (spec.get("meta") or {}).get(ENGINE_KEY) or {}
+        groups = tuple(CheckGroup(name, bool(group.get("blocking")), group.get("description", ""))
+                       for name, group in (engine.get("checks") or {}).items())
         return cls(engine.get("index_column"), tuple(engine.get("text_columns") or ()),
                    dict(engine.get("derived_columns") or {}), dict(engine.get("derived_frames") or {}),
-                   tuple(engine.get("custom_checks") or ()))
+                   dict(engine.get("custom_checks") or {}), groups)
+
+
+def check_groups(table: str) -> tuple[CheckGroup, ...]:
+    """The asset checks a table's suite defines, in suite order."""
+    return SuiteSettings.of(suite_spec(table)).checks
 
 
 def columns_of(kwargs: Mapping[str, Any]) -> list[str]:
@@ -116,7 +133,8 @@ def outcome_stub(cfg: Mapping[str, Any], frame: str, **fields: Any) -> CheckOutc
     kwargs = cfg.get("kwargs") or {}
     cols = columns_of(kwargs)
     return CheckOutcome(name=check_name(cfg), expectation_type=cfg["type"], column=cols[0] if cols else None,
-                        description=cfg.get("description"), kwargs=display_kwargs(kwargs), frame=frame, **fields)
+                        description=cfg.get("description"), kwargs=display_kwargs(kwargs), frame=frame,
+                        check=(cfg.get("meta") or {}).get("check"), **fields)
 
 
 def display_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:

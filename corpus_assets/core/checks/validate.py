@@ -21,8 +21,8 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
                    others: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None) -> SuiteResult:
     """Validate ``frame`` (rows of ``table``) against ``expectations/<table>.json``.
 
-    ``context``: ``expect_rows`` (default True; False skips the row-count expectation),
-    ``partition`` (``{"crawl", "shard"}`` of the batch: enables the partition-key expectations),
+    ``context``: ``expected_rows`` (the row count the writer reported: enables the row-count
+    expectation), ``partition`` (``{"crawl", "shard"}`` of the batch: enables the partition-key expectations),
     ``parameters`` (extra GX ``$PARAMETER`` values).  ``others``: frames of other tables
     (``{"documents": ...}``) for the suite's custom cross-table checks; checks whose tables are
     not given are reported as skipped.
@@ -35,8 +35,10 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
     settings = SuiteSettings.of(spec)
     configs: list[dict] = list(spec.get("expectations") or [])
     partition = context.get("partition") or None
-    flags = {"expect_rows": bool(context.get("expect_rows", True)), "partition": bool(partition)}
-    parameters = {f"partition_{k}": [v] for k, v in (partition or {}).items()}
+    flags = {"expected_rows": context.get("expected_rows") is not None, "partition": bool(partition)}
+    parameters: dict[str, Any] = {f"partition_{k}": [v] for k, v in (partition or {}).items()}
+    if flags["expected_rows"]:
+        parameters["expected_rows"] = int(context["expected_rows"])
     parameters.update(context.get("parameters") or {})
 
     outcomes: dict[int, CheckOutcome] = {}

@@ -1,0 +1,57 @@
+"""Great Expectations suites (`expectations/<table>.json`) as Dagster asset checks, one check per group.
+
+Each table's suite is validated once per materialized partition (or once, for a global table); the
+result is reported as one asset check per check group of the suite (`schema`, `identity`,
+`no_raw_pii`, ...), so the UI says what failed. Blocking groups stop the assets downstream in the
+same run; the others are warnings. Metadata names the failing expectations, observed values,
+unexpected counts and a sample of failing doc_ids.
+"""
+
+import warnings
+from typing import Iterator, Optional
+
+import dagster as dg
+
+from corpus_assets.core.checks.suites import check_groups
+from corpus_assets.core.checks.validate import validate_table
+from corpus_assets.defs.lake.warehouse import Warehouse
+from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
+
+
+def _documents_written(context: dg.AssetCheckExecutionContext) -> Optional[int]:
+    """The row count the `documents` run reported for this partition (an empty shard says why it is empty)."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("documents"), asset_partitions=[context.partition_key]),
+        limit=1).records
+    if not records:
+        return None
+    written = records[0].asset_materialization.metadata.get("documents_written")
+    return None if written is None else int(written.value)
+
+
+def expectation_checks(table: str, partitioned: bool = True) -> dg.AssetChecksDefinition:
+    groups = check_groups(table)
+    with warnings.catch_warnings():  # partitioned asset checks are a Dagster preview feature
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        specs = [dg.AssetCheckSpec(group.name, asset=table, blocking=group.blocking, description=group.description,
+                                   partitions_def=warc_shards if partitioned else None) for group in groups]
+
+        @dg.multi_asset_check(specs=specs, name=f"{table}_expectations",
+                              description=f"The GX suite expectations/{table}.json, one check per group.")
+        def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
+            partition = delta_partition(shard_of(context)) if partitioned else None
+            expected = _documents_written(context) if table == "documents" and partitioned else None
+            result = validate_table(warehouse.root(), table, partition, context={"expected_rows": expected},
+                                    storage_options=warehouse.options())
+            where = f"{table} {context.partition_key}" if partitioned else table
+            for failure in result.failures:
+                context.log.error(f"{where}: {failure.check}/{failure.name} failed (observed {failure.observed_value}, "
+                                  f"unexpected {failure.unexpected_count}, e.g. {failure.unexpected_ids[:3]})")
+            for group in groups:
+                part = result.of_check(group.name)
+                yield dg.AssetCheckResult(
+                    asset_key=table, check_name=group.name, passed=part.success,
+                    severity=dg.AssetCheckSeverity.ERROR if group.blocking else dg.AssetCheckSeverity.WARN,
+                    metadata=part.to_metadata(include_passed=False))
+
+    return _checks
