@@ -501,7 +501,7 @@ def test_result_metadata_and_rows(frames, partition):
     assert len(meta["results"]) == len(result.outcomes)
     assert len(result.to_metadata(include_passed=False)["results"]) == 1
     rows = result.to_rows(only_failures=True)
-    assert rows == [{"check": "expect_column_values_to_be_between(lang_score)", "status": "failed",
+    assert rows == [{"check": "language/expect_column_values_to_be_between(lang_score)", "status": "failed",
                      "observed": "e.g. -1.0", "unexpected": f"1/{docs.height}", "sample_ids": docs["doc_id"][0]}]
     assert "FAILED" in format_results([("documents", partition, result)])
 
