@@ -1,4 +1,6 @@
 """The sensor and the schedule register new WARC shards incrementally."""
+import json
+
 import dagster as dg
 
 from corpus_assets.defs.sources.discovery import daily_crawl_check, new_warc_files_sensor
@@ -50,3 +52,14 @@ def check_schedule(instance, tmp_path):
     assert instance.get_dynamic_partitions(warc_shards.name) == ["CC-SAMPLE-2026-07/00000", "CC-SAMPLE-2026-07/00001"]
     assert isinstance(daily_crawl_check(dg.build_schedule_context(instance=instance, resources={"cc_source": source})),
                       dg.SkipReason)
+
+
+def test_sensor_cursor_remembers_the_files_it_has_seen(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    source = CommonCrawlSource(uri=str(copy_sample(tmp_path / "src")), crawls=["CC-SAMPLE-2026-07"])
+    result = evaluate_sensor(instance, source)
+    assert json.loads(result.cursor) == {"CC-SAMPLE-2026-07": 2}
+    # the same listing under the cursor: nothing to plan, even before the daemon registered the partitions
+    context = dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"cc_source": source})
+    again = new_warc_files_sensor(context)
+    assert again.skip_reason is not None and not again.run_requests

@@ -70,7 +70,7 @@ def test_incremental_dedup_equals_a_from_scratch_run(sample_warehouse, tmp_path,
     assert sorted(table(warehouse, "corpus")["doc_id"]) == sorted(table(sample_warehouse, "corpus")["doc_id"])
 
 
-def test_changing_the_filter_config_reruns_decisions_only(sample_warehouse, tmp_path):
+def test_changing_the_filter_config_reruns_decisions_only(sample_warehouse, tmp_path, capsys):
     warehouse = tmp_path / "wh"
     shutil.copytree(sample_warehouse, warehouse)
     versions = {name: DeltaTable(str(warehouse / name)).version() for name in ("documents", "signals")}
@@ -85,6 +85,14 @@ def test_changing_the_filter_config_reruns_decisions_only(sample_warehouse, tmp_
     assert after["filter_config_hash"].n_unique() == 1 and after["filter_config_hash"][0] != before["filter_config_hash"][0]
     assert after["keep"].sum() < before["keep"].sum()
     assert after.filter(pl.col("drop_reasons").list.contains("c4_min_terminal_punct_line_frac")).height > 0
+    # corpus still holds the old verdicts: the command says so in one line, and --stale refreshes it
+    stale_line = [line for line in capsys.readouterr().out.splitlines() if "older than its inputs" in line]
+    assert len(stale_line) == 1 and "--stale" in stale_line[0]
+    dropped = set(after.filter(~pl.col("keep"))["doc_id"])
+    assert set(table(warehouse, "corpus")["doc_id"]) & dropped
+    assert main(["materialize", "--warehouse", str(warehouse), "--select", "dedup_clusters,corpus", "--stale"]) == 0
+    assert not set(table(warehouse, "corpus")["doc_id"]) & dropped
+    assert "older than its inputs" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("change, field", [

@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
 def run_demo(args) -> None:
     from corpus_assets.core.lake.sql import connect, query_readonly
 
-    args.source, args.crawl, args.select, args.max_files, args.missing = None, [], None, None, False
+    args.source, args.crawl, args.select, args.max_files, args.missing, args.stale = None, [], None, None, False, False
     args.format = args.extractor = args.filter_config = None
     result = materialize(args)
     finish(result)

@@ -12,8 +12,14 @@ from pathlib import Path
 from corpus_assets.cli.common import is_local
 
 INSTANCE_FOLDER = "_dagster"
-# the project's instance settings: no telemetry banner in the middle of the CLI's output
-INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+# the project's instance settings: no telemetry banner in the middle of the CLI's output, and concurrency
+# pools of one slot (the global dedup step is the only asset in a pool: it never runs twice at once)
+INSTANCE_CONFIG = """telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+"""
 
 
 def dagster_home(warehouse_root: str) -> Path:

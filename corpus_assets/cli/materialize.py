@@ -32,6 +32,8 @@ def add_parser(sub) -> None:
     p.add_argument("--max-files", type=int, help="only the first N WARC files of each crawl")
     p.add_argument("--missing", action="store_true",
                    help="only shards whose selected assets are not materialized (e.g. the ones that failed)")
+    p.add_argument("--stale", action="store_true",
+                   help="(re)publish corpus only for shards whose inputs changed after it was published")
     p.add_argument("--format", choices=["warc", "wet"], help="read WARC (default) or WET files")
     p.add_argument("--extractor", choices=["resiliparse", "trafilatura"], help="main-text extractor")
     p.add_argument("--filter-config", help="filter thresholds YAML (default: the packaged configs/filters.yaml)")
@@ -53,6 +55,7 @@ def materialize(args) -> MaterializeResult:
     from corpus_assets.core.ingest.ccsource import CrawlSource
     from corpus_assets.core.package_data import default_filter_config
     from corpus_assets.core.quality.filter_config import load_filter_config
+    from corpus_assets.defs.corpus.publishing import stale_shards
     from corpus_assets.defs.sources.cc_source import plan_source_shards
 
     source = source_uri(args.source)
@@ -67,9 +70,14 @@ def materialize(args) -> MaterializeResult:
     instance = open_instance(warehouse)
     added = register_partitions(instance, keys)
     ingest_keys = publish_keys = keys
-    if args.missing:
-        ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions)
-        publish_keys = sorted(set(_missing(instance, keys, plan.publish, materialized_partitions)) | set(ingest_keys))
+    if args.missing or args.stale:
+        ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if args.missing else []
+        publish = set(ingest_keys)
+        if args.missing:
+            publish |= set(_missing(instance, keys, plan.publish, materialized_partitions))
+        if args.stale:
+            publish |= set(stale_shards(instance)) & set(keys)
+        publish_keys = sorted(publish)
     print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
           f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
           f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers", flush=True)
@@ -97,6 +105,12 @@ def materialize(args) -> MaterializeResult:
 
     with worker_pool(args.workers, env) as pool:
         run_phases(run, plan, ingest_keys, publish_keys)
+    stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
+    if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
+        print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
+              f"{', ...' if len(stale) > 1 else ''}); "
+              f"changed after it was published; refresh with `corpus materialize --select dedup_clusters,corpus --stale`",
+              flush=True)
     return result
 
 

@@ -9,6 +9,7 @@ import dagster as dg
 PHASE_TAG = "corpus/phase"
 INGEST, DEDUP, PUBLISH = "ingest", "dedup", "publish"
 PHASES = (INGEST, DEDUP, PUBLISH)
+DEDUP_POOL = "dedup_clusters"  # a concurrency pool of one: the global dedup step never runs twice at once
 
 
 def phase(name: str) -> dict[str, str]:

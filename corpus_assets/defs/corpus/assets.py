@@ -29,8 +29,7 @@ def duplicates_in_shard(warehouse: Warehouse, partition: dict[str, str]) -> list
 
 
 @dg.asset(partitions_def=warc_shards, group_name="corpus", kinds={"delta", "polars"}, tags=phase(PUBLISH),
-          deps=["documents", decisions, dedup_clusters, "dedup_signatures", "boilerplate_lines"],
-          automation_condition=dg.AutomationCondition.eager())
+          deps=["documents", decisions, dedup_clusters, "dedup_signatures", "boilerplate_lines"])
 def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Training-ready rows: documents the filter config keeps and that represent their duplicate
     cluster, with boilerplate lines removed and e-mails, phone numbers, IPs, ID-card and bank-card

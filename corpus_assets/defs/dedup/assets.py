@@ -16,7 +16,7 @@ from corpus_assets.core.dedup.minhash import MinHasher, minhash_tables
 from corpus_assets.defs.signals.assets import decisions
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.defs.lake.warehouse import Warehouse
-from corpus_assets.defs.phases import DEDUP, INGEST, phase
+from corpus_assets.defs.phases import DEDUP, DEDUP_POOL, INGEST, phase
 
 SIGNATURE_INPUT = ["doc_id", "crawl", "shard", "url", "url_host", "fetch_time", "text", "lang"]
 
@@ -93,7 +93,11 @@ def _read_state(warehouse: Warehouse) -> dict[str, str]:
 
 @dg.asset(
     group_name="dedup", kinds={"delta", "duckdb"}, deps=["dedup_signatures", "minhash_bands", decisions], tags=phase(DEDUP),
-    automation_condition=dg.AutomationCondition.eager(),
+    # one run absorbs every shard updated since the last one; never two at once (pool limit 1, see
+    # cli/instance.py); unlike eager(), a failed or not-yet-ingested shard does not hold it back
+    automation_condition=(dg.AutomationCondition.any_deps_updated().since_last_handled()
+                          & ~dg.AutomationCondition.in_progress()).with_label("absorb updated shards"),
+    pool=DEDUP_POOL,
 )
 def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Clusters of duplicate documents across all shards and crawls: exact text, same URL re-crawled,
