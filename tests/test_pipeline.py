@@ -120,3 +120,16 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "unknown asset" in capsys.readouterr().err
     assert main(["sql", "--warehouse", str(tmp_path / "empty"), "SELECT 1"]) == 1
     assert "no warehouse" in capsys.readouterr().err
+
+
+def test_sql_reads_the_warehouse_and_nothing_else(sample_warehouse, tmp_path, capsys):
+    outside = tmp_path / "secret.csv"
+    outside.write_text("a,b\n1,2\n")
+    for query in (f"SELECT * FROM read_csv('{outside}')", "SELECT * FROM read_text('/etc/passwd')",
+                  f"SELECT * FROM read_parquet('{tmp_path}/*.parquet')"):
+        assert main(["sql", "--warehouse", str(sample_warehouse), query]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("corpus: error:") and ("disabled" in err or "not allowed" in err.lower()), err
+    assert sql(capsys, sample_warehouse, "SELECT count(*) > 0 AS ok FROM corpus") == [{"ok": True}]
+    inside = next((sample_warehouse / "documents").rglob("*.parquet"))
+    assert sql(capsys, sample_warehouse, f"SELECT count(*) > 0 AS ok FROM read_parquet('{inside}')") == [{"ok": True}]

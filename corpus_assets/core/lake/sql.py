@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -52,8 +53,13 @@ def _is_local(root: str) -> bool:
     return "://" not in root or root.startswith("file://")
 
 
-def connect(warehouse_root: str, storage_options: dict | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per existing Delta table of the warehouse."""
+def connect(warehouse_root: str, storage_options: dict | None = None, memory_limit: str | None = None,
+            sandbox: bool = True) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per existing Delta table of the warehouse.
+
+    With `sandbox` (the default), queries can read files of a local warehouse only: DuckDB's external
+    access is switched off with the warehouse as the one allowed directory, and the configuration is
+    locked, so `read_csv('/etc/passwd')` fails."""
     con = duckdb.connect()
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
@@ -79,6 +85,11 @@ def connect(warehouse_root: str, storage_options: dict | None = None, memory_lim
             from deltalake import DeltaTable
 
             con.register(f"{name}", DeltaTable(f"{warehouse_root}/{table}", storage_options=storage_options).to_pyarrow_dataset())
+    if sandbox:
+        allowed = [str(Path(warehouse_root.removeprefix("file://")).resolve()) + "/"] if _is_local(warehouse_root) else []
+        con.execute("SET allowed_directories = ?", [allowed])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
     return con
 
 
