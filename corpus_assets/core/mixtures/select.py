@@ -17,8 +17,9 @@ a pool of `P` tokens:
 - every source's share of the stage's tokens must then be within 1 percentage point of its
   normalised weight (not checked in a stage with a recorded shortfall, whose shares are reported).
 
-A source that is not `synthetic: true` must not match documents whose `synthetic` column is true:
-the build fails rather than letting synthetic text past its cap.
+A source that is not `synthetic: true` is real data: documents whose `synthetic` column is true are
+left out of it (and counted in the manifest), so generated text only ever enters through a declared,
+capped synthetic source.
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class SourceResult:
     pool_documents: int
     pool_tokens: int
     overlap_documents: int  # matched this source's predicate but went to an earlier source
+    synthetic_excluded: int  # synthetic documents its predicate matched, left out of a real source
     tokens: int = 0
     documents: int = 0  # distinct documents
     rows: int = 0  # occurrences (documents x copies)
@@ -94,8 +96,8 @@ def select_mixture(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, input_view
     frames, stages = [], []
     for stage_index, stage in enumerate(spec.plan()):
         check_predicates(con, spec, stage_index, stage, input_view)
-        candidates = _candidates(con, spec, stage, input_view)
-        results, stage_frames = _select_stage(spec, stage_index, stage, candidates, ratings)
+        candidates, synthetic_excluded = _candidates(con, spec, stage, input_view)
+        results, stage_frames = _select_stage(spec, stage_index, stage, candidates, synthetic_excluded, ratings)
         stages.append(StageResult(stage.name, stage.token_budget, results,
                                   empty_documents=candidates.filter(pl.col("n_tokens") <= 0).height))
         frames.extend(stage_frames)
@@ -117,35 +119,44 @@ def check_predicates(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, stage_in
             raise MixtureBuildError(f"{spec.origin}: {where_field}: must be a boolean predicate, it is {kind}")
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, stage: StageSpec, input_view: str) -> pl.DataFrame:
-    conditions = [as_condition(source.where) for source in stage.sources]
+def _candidates(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, stage: StageSpec,
+                input_view: str) -> tuple[pl.DataFrame, list[int]]:
+    """The stage's documents with their source index, in selection order; and per source, the synthetic
+    documents its predicate matched that a real source leaves out."""
+    conditions = [as_condition(source.where) if source.synthetic else
+                  f"({as_condition(source.where)} AND NOT coalesce(synthetic, false))" for source in stage.sources]
     first_match = " ".join(f"WHEN {condition} THEN {i}" for i, condition in enumerate(conditions))
     matches = " + ".join(f"coalesce({condition}, false)::INTEGER" for condition in conditions)
     query = f"""
-        SELECT doc_id, n_tokens, coalesce(synthetic, false) AS doc_synthetic,
-               CASE {first_match} END AS src, {matches} AS n_matched,
+        SELECT doc_id, n_tokens, CASE {first_match} END AS src, {matches} AS n_matched,
                md5(concat_ws(chr(31), $seed, $mixture, $stage, doc_id)) AS order_key
         FROM {input_view}
         WHERE {' OR '.join(conditions)}
         ORDER BY src, order_key, doc_id"""
     params = {"seed": str(spec.seed), "mixture": spec.order_name, "stage": stage.name}
-    return con.execute(query, params).pl().drop("order_key")
+    candidates = con.execute(query, params).pl().drop("order_key")
+    excluded = ", ".join(f"count(*) FILTER (WHERE {'false' if source.synthetic else as_condition(source.where)})"
+                         for source in stage.sources)
+    counts = con.sql(f"SELECT {excluded} FROM {input_view} WHERE coalesce(synthetic, false)").fetchone()
+    return candidates, [int(count) for count in counts]
 
 
 def _select_stage(spec: MixtureSpec, stage_index: int, stage: StageSpec, candidates: pl.DataFrame,
-                  ratings: pl.DataFrame | None) -> tuple[list[SourceResult], list[pl.DataFrame]]:
+                  synthetic_excluded: list[int], ratings: pl.DataFrame | None
+                  ) -> tuple[list[SourceResult], list[pl.DataFrame]]:
     weights = stage.normalised_weights()
     pools, results = [], []
     for source_index, source in enumerate(stage.sources):
         pool = candidates.filter((pl.col("src") == source_index) & (pl.col("n_tokens") > 0))
         overlap = candidates.filter((pl.col("src") < source_index) & (pl.col("n_matched") > 1)).height
-        _check_pool(spec, stage_index, stage, source_index, source, pool, ratings)
+        _check_ratings_given(spec, stage_index, source_index, source, ratings)
         pools.append(pool.select("doc_id", "n_tokens"))
         results.append(SourceResult(
             stage=stage.name, source=source.name, synthetic=source.synthetic, weight=weights[source.name],
             max_epochs=source.max_epochs, max_share=source.max_share,
             target_tokens=weights[source.name] * stage.token_budget, pool_documents=pool.height,
-            pool_tokens=int(pool["n_tokens"].sum()), overlap_documents=overlap))
+            pool_tokens=int(pool["n_tokens"].sum()), overlap_documents=overlap,
+            synthetic_excluded=synthetic_excluded[source_index]))
         if ratings is not None and source.min_spot_check_rating is not None:
             results[-1].spot_check = enforce_min_spot_check_rating(
                 spec.name, stage.name, source.name, source.min_spot_check_rating, pool["doc_id"], ratings)
@@ -156,16 +167,8 @@ def _select_stage(spec: MixtureSpec, stage_index: int, stage: StageSpec, candida
     return results, frames
 
 
-def _check_pool(spec: MixtureSpec, stage_index: int, stage: StageSpec, source_index: int, source: SourceSpec,
-                pool: pl.DataFrame, ratings: pl.DataFrame | None) -> None:
-    where_field = spec.field_path(stage_index, source_index, "where")
-    if not source.synthetic:
-        synthetic_docs = pool.filter(pl.col("doc_synthetic")).height
-        if synthetic_docs:
-            raise MixtureBuildError(
-                f"{spec.origin}: {where_field}: source {source.name!r} (stage {stage.name}) matches "
-                f"{synthetic_docs} synthetic documents but is not `synthetic: true`; add `AND NOT synthetic` "
-                "or declare it synthetic with a max_share")
+def _check_ratings_given(spec: MixtureSpec, stage_index: int, source_index: int, source: SourceSpec,
+                         ratings: pl.DataFrame | None) -> None:
     if source.min_spot_check_rating is not None and ratings is None:
         raise MixtureBuildError(
             f"{spec.origin}: {spec.field_path(stage_index, source_index, 'min_spot_check_rating')}: "
@@ -184,11 +187,13 @@ def _take(spec: MixtureSpec, stage: StageSpec, result: SourceResult, pool: pl.Da
     if pool_tokens * result.max_epochs < target:
         needed = math.ceil(target)
         if not spec.allow_shortfall:
+            hint = (f"; its predicate matched {result.synthetic_excluded:,} synthetic documents, which only a "
+                    "source with `synthetic: true` takes" if result.synthetic_excluded else "")
             raise MixtureBuildError(
                 f"{spec.origin}: stage {stage.name}, source {result.source}: has {pool_tokens:,} tokens "
                 f"in {result.pool_documents:,} documents; {result.max_epochs} epoch(s) give "
                 f"{pool_tokens * result.max_epochs:,} but its share needs {needed:,} (raise max_epochs, lower its "
-                "weight or the token_budget, or set allow_shortfall: true)")
+                f"weight or the token_budget, or set allow_shortfall: true){hint}")
         result.shortfall_tokens = target - pool_tokens * result.max_epochs
         return _Take(result.max_epochs, np.zeros(len(tokens), dtype=bool))
     result.shortfall_tokens = 0.0
