@@ -66,7 +66,7 @@ def _register_cache(con: duckdb.DuckDBPyConnection, cache_uri: str | None, token
     if table is None:
         con.register("mixture_cache_rows", CACHE_SCHEMA.empty_table())
     else:
-        con.register("mixture_cache_rows", table.to_pyarrow_dataset(partitions=[("tokenizer", "=", tokenizer_id)]))
+        con.register("mixture_cache_rows", table.to_pyarrow_dataset())
     con.execute("""CREATE OR REPLACE TEMP TABLE mixture_cached AS
                    SELECT c.doc_id, c.n_chars, any_value(c.n_tokens) AS n_tokens
                    FROM mixture_cache_rows c SEMI JOIN mixture_needed n ON c.doc_id = n.doc_id
