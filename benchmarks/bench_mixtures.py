@@ -11,7 +11,7 @@ Data, all made from the repository alone:
   `--scratch` (default /tmp/bench-mixtures; reused when it is already there with the same rows).
 
 Each phase runs in a fresh child process that reports its wall time, CPU time and peak RSS
-(`getrusage(RUSAGE_SELF).ru_maxrss`, which includes the interpreter and imports):
+(`VmHWM` of /proc/self/status, which includes the interpreter and imports):
 
 1. build a mixture of the sample (spec `mixtures/web-en-zh-v1.yaml`);
 2. build a 4-source + synthetic mixture of the 1M-row corpus (`--budget` approx tokens, default
@@ -99,7 +99,7 @@ def make_corpora(scratch: Path, n_rows: int) -> tuple[str, str]:
     marker = Path(big_uri) / "_delta_log"
     if marker.is_dir() and DeltaTable(big_uri).to_pyarrow_dataset().count_rows() == n_rows:
         return sample_uri, big_uri
-    chunk = 50_000
+    chunk = 20_000
 
     def batches():
         for start in range(0, n_rows, chunk):
@@ -126,8 +126,16 @@ def child(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def peak_rss_mib() -> float:
+    """This process's peak RSS: VmHWM (ru_maxrss would carry the parent's high-water mark over fork+exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def report(extra: dict, started: float, cpu: float) -> None:
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_rss_mib()
     print(json.dumps({**extra, "seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu,
                       "peak_rss_mib": peak_mib}))
 

@@ -118,13 +118,16 @@ def _shuffled_with_text(corpus: CorpusSnapshot, spec: MixtureSpec, stage: str,
                         stage_rows: pl.DataFrame) -> pa.RecordBatchReader:
     con = corpus.con
     con.register("export_rows", stage_rows.select("doc_id", "copy", "source", "synthetic", "n_tokens"))
+    for name, value in (("export_seed", str(spec.seed)), ("export_mixture", spec.order_name), ("export_stage", stage)):
+        con.execute(f"SET VARIABLE {name} = ?", [value])
     extra = "".join(f"c.{column}, " for column in OPTIONAL_COLUMNS if column in corpus.columns)
-    return con.execute(f"""
-        SELECT r.doc_id, r.copy, r.source, $stage AS stage, r.synthetic, r.n_tokens, {extra}c.text
+    # no prepared parameters here: DuckDB streams this relation instead of materialising it first
+    return con.sql(f"""
+        SELECT r.doc_id, r.copy, r.source, getvariable('export_stage') AS stage, r.synthetic, r.n_tokens, {extra}c.text
         FROM export_rows r JOIN corpus c USING (doc_id)
-        ORDER BY md5(concat_ws(chr(31), $seed, $mixture, $stage, 'shuffle', r.doc_id, r.copy::VARCHAR)),
-                 r.doc_id, r.copy""",
-                       {"seed": str(spec.seed), "mixture": spec.order_name, "stage": stage}).to_arrow_reader(ROW_GROUP_ROWS)
+        ORDER BY md5(concat_ws(chr(31), getvariable('export_seed'), getvariable('export_mixture'),
+                               getvariable('export_stage'), 'shuffle', r.doc_id, r.copy::VARCHAR)),
+                 r.doc_id, r.copy""").to_arrow_reader(ROW_GROUP_ROWS)
 
 
 class _RowStream:

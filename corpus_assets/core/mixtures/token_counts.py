@@ -82,9 +82,9 @@ def _count(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, n_chars: str) -> p
                                FROM corpus c SEMI JOIN mixture_to_count m ON c.doc_id = m.doc_id""",
                            {"tokenizer": tokenizer_id}).to_arrow_table().cast(CACHE_SCHEMA)
     tokenizer = HFTokenizer(spec.tokenizer_path)
-    reader = con.execute(f"""SELECT c.doc_id, {n_chars}::BIGINT AS n_chars, c.text
-                             FROM corpus c SEMI JOIN mixture_to_count m ON c.doc_id = m.doc_id""").to_arrow_reader(
-        TEXT_BATCH_ROWS)
+    reader = con.sql(f"""SELECT c.doc_id, {n_chars}::BIGINT AS n_chars, c.text
+                         FROM corpus c SEMI JOIN mixture_to_count m ON c.doc_id = m.doc_id""").to_arrow_reader(
+        TEXT_BATCH_ROWS)  # streamed: the texts never all sit in memory
     doc_ids: list[str] = []
     chars: list[int] = []
     tokens: list[int] = []

@@ -3,14 +3,14 @@
 `approx` (rule id `approx-v1`) counts one token per CJK character (Han, kana, Hangul) plus one token per 4
 UTF-8 bytes of everything else, rounded up:
 
-    n_tokens = n_cjk + ceil((utf8_bytes - 3 * n_cjk) / 4)
+    n_tokens = n_cjk + ceil((utf8_bytes - 3 * n_cjk) / 4)  =  ceil((utf8_bytes + n_cjk) / 4)
 
 Why: byte-level BPE vocabularies of current LLMs average about 4 bytes per token on English and other
 Latin-script text (the "4 characters per token" rule of thumb), about 2 characters per token on 2-byte
 scripts such as Cyrillic, Greek or Arabic (which the byte rule gives without a special case), and
 roughly one token per ideograph or syllable on Chinese, Japanese and Korean (0.6-1.5 depending on the
 vocabulary). Only BMP characters count as CJK, all of which are 3 bytes in UTF-8, which is what lets
-the SQL form below use one regex pass. It is an estimate for budgeting; use a tokenizer.json when the
+the rule fold into `ceil((bytes + n_cjk) / 4)`: one regex pass per text. It is an estimate for budgeting; use a tokenizer.json when the
 exact count of a particular model's tokenizer matters.
 """
 from __future__ import annotations
@@ -45,8 +45,7 @@ def approx_token_count(text: str | None) -> int:
     if not text:
         return 0
     n_cjk = len(_CJK_PYTHON.findall(text))
-    rest_bytes = len(text.encode("utf-8")) - 3 * n_cjk
-    return n_cjk + -(-rest_bytes // BYTES_PER_TOKEN)
+    return -(-(len(text.encode("utf-8")) + n_cjk) // BYTES_PER_TOKEN)
 
 
 def approx_tokens_sql(column: str = "text") -> str:
@@ -54,7 +53,7 @@ def approx_tokens_sql(column: str = "text") -> str:
     n_cjk = f"(length({column}) - length(regexp_replace({column}, '{_CJK_RE2}+', '', 'g')))"  # runs: 3x faster
     return (f"CASE WHEN {column} IS NULL THEN 0::BIGINT "
             f"WHEN strlen({column}) = length({column}) THEN (strlen({column}) + 3) // 4 "
-            f"ELSE {n_cjk} + (strlen({column}) - 3 * {n_cjk} + 3) // 4 END")
+            f"ELSE (strlen({column}) + {n_cjk} + 3) // 4 END")
 
 
 class HFTokenizer:
