@@ -84,8 +84,8 @@ class MixtureSpec(_Strict):
     stages: list[StageSpec] = Field(default_factory=list)
     allow_shortfall: bool = False
     description: str | None = None
-    # set on generated siblings (`<name>-real-only`): document order then follows the parent's, so the
-    # sibling's real documents are a superset of the parent's
+    # set on generated siblings (`<name>-real-only`): their document order keys use the parent's name, so a
+    # sibling draws each real source's documents in the parent's order
     derived_from: Name | None = None
     _tokenizer_path: Path | None = PrivateAttr(default=None)
     _origin: str = PrivateAttr(default="<spec>")
