@@ -263,3 +263,17 @@ def test_diff_counts_documents_and_tokens_added_and_removed_per_source(mixture_c
         assert row["documents_removed"] == len(set(before["doc_id"]) - set(after["doc_id"]))
     assert diff["tokens_added"].sum() > diff["tokens_removed"].sum() > 0 or diff["tokens_removed"].sum() == 0
     assert diff["documents_added"].sum() > 0
+
+
+def test_a_document_matched_by_two_sources_goes_to_the_first_and_is_counted(mixture_corpus, sample_frames):
+    spec = {"name": "overlap", "seed": 2, "token_budget": 40000, "sources": [
+        {"name": "web_de", "where": "lang = 'de'", "weight": 0.5},
+        {"name": "web_en", "where": "lang = 'en'", "weight": 0.3},
+        {"name": "web_all", "where": "lang IN ('de', 'en', 'zh')", "weight": 0.2}]}
+    result = build(spec, mixture_corpus)
+    sources = {s["source"]: s for s in result.manifest["stages"][0]["sources"]}
+    crawled = sample_frames[0]
+    assert sources["web_all"]["overlap_documents"] == crawled.filter(pl.col("lang").is_in(["de", "en"])).height
+    assert sources["web_en"]["overlap_documents"] == 0 and sources["web_de"]["overlap_documents"] == 0
+    assert sources["web_all"]["pool_documents"] == crawled.filter(pl.col("lang") == "zh").height
+    assert result.rows.group_by("doc_id", "copy").len()["len"].max() == 1

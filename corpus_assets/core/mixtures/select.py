@@ -126,9 +126,9 @@ def _candidates(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, stage: StageS
     conditions = [as_condition(source.where) if source.synthetic else
                   f"({as_condition(source.where)} AND NOT coalesce(synthetic, false))" for source in stage.sources]
     first_match = " ".join(f"WHEN {condition} THEN {i}" for i, condition in enumerate(conditions))
-    matches = " + ".join(f"coalesce({condition}, false)::INTEGER" for condition in conditions)
+    matches = ", ".join(f"coalesce({condition}, false) AS matches_{i}" for i, condition in enumerate(conditions))
     query = f"""
-        SELECT doc_id, n_tokens, CASE {first_match} END AS src, {matches} AS n_matched,
+        SELECT doc_id, n_tokens, CASE {first_match} END AS src, {matches},
                md5(concat_ws(chr(31), $seed, $mixture, $stage, doc_id)) AS order_key
         FROM {input_view}
         WHERE {' OR '.join(conditions)}
@@ -148,7 +148,7 @@ def _select_stage(spec: MixtureSpec, stage_index: int, stage: StageSpec, candida
     pools, results = [], []
     for source_index, source in enumerate(stage.sources):
         pool = candidates.filter((pl.col("src") == source_index) & (pl.col("n_tokens") > 0))
-        overlap = candidates.filter((pl.col("src") < source_index) & (pl.col("n_matched") > 1)).height
+        overlap = candidates.filter((pl.col("src") < source_index) & pl.col(f"matches_{source_index}")).height
         _check_ratings_given(spec, stage_index, source_index, source, ratings)
         pools.append(pool.select("doc_id", "n_tokens"))
         results.append(SourceResult(
