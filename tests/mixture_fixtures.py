@@ -16,10 +16,10 @@ import polars as pl
 import pytest
 from deltalake import write_deltalake
 
-from corpus_assets.core.documents import DocumentSettings, record_to_row
-from corpus_assets.core.langid import LanguageIdentifier
-from corpus_assets.core.shards import Shard
-from corpus_assets.core.warc_reader import iter_records
+from corpus_assets.core.ingest.documents import DocumentSettings, record_to_row
+from corpus_assets.core.ingest.langid import LanguageIdentifier
+from corpus_assets.core.ingest.shards import Shard
+from corpus_assets.core.ingest.warc_reader import iter_records
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample-crawl"
