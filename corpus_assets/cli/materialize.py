@@ -2,7 +2,8 @@
 
 1. one `ingest_shard` run per shard (documents, signals, decisions, dedup signatures);
 2. one `deduplicate` run over every shard that has signatures;
-3. one `publish_corpus` run per shard that ingested, plus the shards whose duplicates changed.
+3. one `publish_corpus` run per shard that ingested, plus the shards whose duplicates changed;
+4. one `summarize` run: the crawl-wide summary.
 
 A shard that fails never stops the others: later phases run for every shard that succeeded, and the
 command ends with one line per failed shard (shard, step, first error) and exits non-zero.
@@ -108,9 +109,8 @@ def materialize(args) -> MaterializeResult:
     stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
-              f"{', ...' if len(stale) > 1 else ''}); "
-              f"changed after it was published; refresh with `corpus materialize --select dedup_clusters,corpus --stale`",
-              flush=True)
+              f"{', ...' if len(stale) > 1 else ''}); refresh with "
+              f"`corpus materialize --select dedup_clusters,corpus --stale`", flush=True)
     return result
 
 
@@ -140,6 +140,8 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str])
     if plan.publish:
         ready = [key for key in publish_keys if key not in failed]
         run(ready + sorted(set(affected) - set(ready) - failed), plan.publish, "publish_corpus")
+    if plan.report:
+        run([None], plan.report, "summarize")
     return affected
 
 

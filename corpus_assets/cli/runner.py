@@ -36,7 +36,12 @@ def corpus_job() -> dg.JobDefinition:
     return _job("publish_corpus")
 
 
-JOB_FACTORIES = {"ingest_shard": ingest_job, "deduplicate": dedup_job, "publish_corpus": corpus_job}
+def summary_job() -> dg.JobDefinition:
+    return _job("summarize")
+
+
+JOB_FACTORIES = {"ingest_shard": ingest_job, "deduplicate": dedup_job, "publish_corpus": corpus_job,
+                 "summarize": summary_job}
 
 
 @dataclass

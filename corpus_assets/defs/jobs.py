@@ -1,7 +1,7 @@
 """One job per phase: every shard on its own, one global deduplication, every shard's corpus."""
 import dagster as dg
 
-from corpus_assets.defs.phases import DEDUP, INGEST, PUBLISH, phase_selection
+from corpus_assets.defs.phases import DEDUP, INGEST, PUBLISH, REPORT, phase_selection
 
 ingest_job = dg.define_asset_job("ingest_shard", selection=phase_selection(INGEST),
                                  description="Per shard: documents, signals, decisions, dedup signatures.")
@@ -9,3 +9,5 @@ dedup_job = dg.define_asset_job("deduplicate", selection=phase_selection(DEDUP),
                                 description="Global: duplicate clusters across all shards and crawls.")
 corpus_job = dg.define_asset_job("publish_corpus", selection=phase_selection(PUBLISH),
                                  description="Per shard: the training-ready corpus partition.")
+summary_job = dg.define_asset_job("summarize", selection=phase_selection(REPORT),
+                                  description="Global: the crawl-wide summary of documents, filters and corpus.")

@@ -36,3 +36,7 @@ SELECT * FROM delta_scan(getvariable('warehouse') || '/boilerplate_lines');
 -- view: dedup_clusters
 CREATE OR REPLACE VIEW dedup_clusters AS
 SELECT * FROM delta_scan(getvariable('warehouse') || '/dedup_clusters');
+
+-- view: crawl_summary
+CREATE OR REPLACE VIEW crawl_summary AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/crawl_summary');

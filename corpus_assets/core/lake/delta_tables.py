@@ -161,3 +161,9 @@ def replace_partition_frame(table_uri: str, frame: pl.DataFrame, partition: dict
     """`replace_partition` for a frame already in memory."""
     table = frame.to_arrow()
     replace_partition(table_uri, lambda: iter(table.to_batches()), table.schema, partition, storage_options)
+
+
+def replace_table_frame(table_uri: str, frame: pl.DataFrame, storage_options: dict[str, str] | None = None) -> None:
+    """Replace a whole (unpartitioned) table with a frame in memory, in one transaction."""
+    write_deltalake(table_uri, frame.to_arrow(), mode="overwrite", schema_mode="overwrite",
+                    storage_options=storage_options or None)
