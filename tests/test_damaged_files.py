@@ -98,7 +98,7 @@ def test_a_shard_of_damaged_files_only_is_an_empty_partition_that_says_why(crawl
     assert result.success
     meta = {k: v.value for k, v in result.asset_materializations_for_node("documents")[0].metadata.items()}
     assert meta["records_read"] == meta["documents_written"] == 0 and len(meta["damaged_files"]) == 2
-    assert meta["empty_reason"] == "2 of 2 files damaged; no response records read"
+    assert meta["empty_reason"] == "2 of 2 files damaged; no records read"
     empty = read_partition(str(warehouse / "documents"), {"crawl": CRAWL, "shard": "00001-00002"})
     assert empty.height == 0 and "doc_id" in empty.columns
     assert pl.read_delta(str(warehouse / "documents"))["shard"].unique().to_list() == ["00000"]

@@ -38,14 +38,17 @@ def test_shard_size_groups_files_and_all_crawls_is_the_default(tmp_path):
 
 
 def test_daily_schedule_registers_and_requests_new_shards(tmp_path):
-    # a plain temporary instance, not `instance_for_test`: once that one is closed, Dagster's definitions
-    # loader still points at it, and the next test in this process to load the definitions fails
-    (tmp_path / "dagster").mkdir()
-    instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster"))
+    with dg.instance_for_test() as instance:
+        check_schedule(instance, tmp_path)
+
+
+def check_schedule(instance, tmp_path):
     source = CommonCrawlSource(uri=str(copy_sample(tmp_path / "src")), crawls=["CC-SAMPLE-2026-07"])
-    context = dg.build_schedule_context(instance=instance, resources={"cc_source": source})
-    requests = daily_crawl_check(context)
+    # contexts closed by `with`: an open one leaves the instance's state storage as the process's current
+    # one, and the next test in this process that loads the definitions fails on its dead instance
+    with dg.build_schedule_context(instance=instance, resources={"cc_source": source}) as context:
+        requests = daily_crawl_check(context)
     assert [r.partition_key for r in requests] == ["CC-SAMPLE-2026-07/00000", "CC-SAMPLE-2026-07/00001"]
     assert instance.get_dynamic_partitions(warc_shards.name) == ["CC-SAMPLE-2026-07/00000", "CC-SAMPLE-2026-07/00001"]
-    assert isinstance(daily_crawl_check(dg.build_schedule_context(instance=instance, resources={"cc_source": source})),
-                      dg.SkipReason)
+    with dg.build_schedule_context(instance=instance, resources={"cc_source": source}) as context:
+        assert isinstance(daily_crawl_check(context), dg.SkipReason)

@@ -157,10 +157,10 @@ def test_remote_sources_need_crawls_and_default_to_100_files_per_shard(server, t
     assert len(plan_source_shards(CrawlSource(str(server.root)), ["CC-BIG"], None, None)) == 250  # local: 1 file
     assert [s.key for s in plan_source_shards(CrawlSource(server.url, FAST), ["CC-BIG"], 200, 220)] == \
         ["CC-BIG/00000-00199", "CC-BIG/00200-00219"]  # --shard-size and --max-files for trials
-    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
-                                      resources={"cc_source": CommonCrawlSource(uri=server.url)})
-    with pytest.raises(SourceError, match="explicit list of crawls"):
-        new_warc_files_sensor(context)
+    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(),
+                                 resources={"cc_source": CommonCrawlSource(uri=server.url)}) as context:
+        with pytest.raises(SourceError, match="explicit list of crawls"):
+            new_warc_files_sensor(context)
 
 
 def test_cli_fails_fast_in_one_line(tmp_path, capsys):

@@ -182,7 +182,7 @@ def empty_reason(stats: ShardStats) -> str:
     if stats.damaged_files:
         reasons.append(f"{len(stats.damaged_files)} of {stats.files} files damaged")
     if stats.records_read == 0:
-        reasons.append("no response records read")
+        reasons.append("no records read")
     else:
         top = ", ".join(f"{reason}={count}" for reason, count in stats.skips.most_common(3))
         reasons.append(f"all {stats.records_read} records skipped ({top})")
