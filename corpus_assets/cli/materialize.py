@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warehouse", help="warehouse root (default $CORPUS_WAREHOUSE or ./warehouse)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="shard runs at once (default: cores)")
-    p.add_argument("--shard-size", type=int, default=1, help="WARC files per partition (default 1)")
+    p.add_argument("--shard-size", type=int, help="WARC files per partition (default 1 for a local source, 100 for a remote one)")
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")
 
 
@@ -56,8 +56,8 @@ def materialize(args) -> MaterializeResult:
     from corpus_assets.core.ingest.ccsource import CrawlSource
     from corpus_assets.core.package_data import default_filter_config
     from corpus_assets.core.quality.filter_config import load_filter_config
+    from corpus_assets.core.ingest.shards import plan_source_shards
     from corpus_assets.defs.corpus.publishing import stale_shards
-    from corpus_assets.defs.sources.cc_source import plan_source_shards
 
     source = source_uri(args.source)
     warehouse = warehouse_root(args.warehouse)
