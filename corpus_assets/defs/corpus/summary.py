@@ -8,8 +8,9 @@ from corpus_assets.defs.phases import REPORT, phase
 
 
 @dg.asset(group_name="corpus", kinds={"delta", "duckdb"}, deps=["decisions", "corpus"], tags=phase(REPORT),
-          automation_condition=(dg.AutomationCondition.any_deps_updated().since_last_handled()
-                                & ~dg.AutomationCondition.in_progress()).with_label("refresh after corpus"),
+          automation_condition=(dg.AutomationCondition.any_deps_updated().ignore(dg.AssetSelection.assets("decisions"))
+                                .since_last_handled() & ~dg.AutomationCondition.in_progress())
+          .with_label("refresh after corpus"),
           metadata={"dagster/table_name": "crawl_summary"})  # no suite: a small derived table
 def crawl_summary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per crawl and language: documents, kept by the filters, in the corpus; the metadata shows it, the
