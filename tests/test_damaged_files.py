@@ -102,3 +102,26 @@ def test_a_shard_of_damaged_files_only_is_an_empty_partition_that_says_why(crawl
     empty = read_partition(str(warehouse / "documents"), {"crawl": CRAWL, "shard": "00001-00002"})
     assert empty.height == 0 and "doc_id" in empty.columns
     assert pl.read_delta(str(warehouse / "documents"))["shard"].unique().to_list() == ["00000"]
+
+
+def test_every_good_shard_of_a_damaged_crawl_reaches_corpus(crawl, tmp_path, capsys):
+    """`corpus materialize` over the six files as six shards: the damaged ones are valid (empty or
+    partial) partitions whose checks pass, and both good shards are published."""
+    from corpus_assets.cli import main
+    from corpus_assets.cli.instance import open_instance
+    from corpus_assets.core.checks.suites import check_groups
+
+    warehouse = tmp_path / "wh"
+    assert main(["materialize", "--source", str(crawl), "--warehouse", str(warehouse), "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "FAILED" not in out
+    published = pl.read_delta(str(warehouse / "corpus")).group_by("shard").len()
+    assert {"00000", "00005"} <= set(published["shard"]) and published["len"].min() > 0
+    instance = open_instance(str(warehouse))
+    empty_shard = f"{CRAWL}/00001"  # the zero-byte file
+    for table in ("documents", "signals", "decisions"):
+        for group in check_groups(table):
+            key = dg.AssetCheckKey(dg.AssetKey(table), group.name)
+            [record] = [r for r in instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
+                        if r.evaluation is not None and r.evaluation.partition == empty_shard]
+            assert record.evaluation.passed, (table, group.name)
