@@ -14,20 +14,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from corpus_assets.core.safety.tags import (
+from corpus_assets.core.safety.badwords import BadWords, badword_ratio
+from corpus_assets.core.safety.blocklist import UrlBlocklist
+from corpus_assets.core.safety.tags import SAFETY_TAGS, compute_safety, safety_tags
+from corpus_assets.core.safety.thresholds import (
     BADWORD_RATIO,
     DEFAULT_THRESHOLDS,
     MIN_BADWORD_HITS,
-    SAFETY_TAGS,
     SOFT_URL_WORDS,
-    BadWords,
     SafetyThresholds,
-    UrlBlocklist,
-    badword_ratio,
-    compute_safety,
-    safety_tags,
-    url_host,
 )
+from corpus_assets.core.urls import url_host
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
