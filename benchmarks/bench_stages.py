@@ -58,7 +58,8 @@ from corpus_assets.core.quality.decisions import decide  # noqa: E402
 from corpus_assets.core.ingest.documents import DocumentSettings, ShardStats, iter_shard_documents  # noqa: E402
 from corpus_assets.core.quality.filter_config import config_hash, load_filter_config, parse_filter_config  # noqa: E402
 from corpus_assets.core.ingest.langid import LanguageIdentifier  # noqa: E402
-from corpus_assets.core.safety.tags import BadWords, UrlBlocklist  # noqa: E402
+from corpus_assets.core.safety.badwords import BadWords  # noqa: E402
+from corpus_assets.core.safety.blocklist import UrlBlocklist  # noqa: E402
 from corpus_assets.core.ingest.shards import Shard  # noqa: E402
 from corpus_assets.core.corpus.corpus_table import corpus_frame  # noqa: E402
 from corpus_assets.core.quality.signals_table import SIGNALS_INPUT, signals_frame  # noqa: E402
