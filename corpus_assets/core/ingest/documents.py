@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
-from urllib.parse import urlsplit
+
 
 import pyarrow as pa
 
@@ -17,6 +17,7 @@ from corpus_assets.core.ingest.extract import extract_main_text
 from corpus_assets.core.ingest.langid import LanguageIdentifier
 from corpus_assets.core.ingest.shards import Shard
 from corpus_assets.core.ingest.warc_reader import RawRecord, WarcDamaged, iter_records
+from corpus_assets.core.urls import url_host
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def record_to_row(record: RawRecord, shard: Shard, warc_path: str, settings: Doc
     return {
         "doc_id": doc_id_of(record.record_id or f"{record.url} {record.fetch_time}"),
         "url": record.url,
-        "url_host": (urlsplit(record.url).hostname or "").lower(),
+        "url_host": url_host(record.url),
         "crawl": shard.crawl,
         "shard": shard.key.split("/", 1)[1],
         "warc_path": warc_path,

@@ -10,7 +10,8 @@ from pydantic import Field
 from corpus_assets.core.lake.delta_tables import read_partition, transform_partition
 from corpus_assets.core.quality.filter_config import config_hash, load_filter_config
 from corpus_assets.core.quality.decisions import decide
-from corpus_assets.core.safety.tags import BadWords, UrlBlocklist
+from corpus_assets.core.safety.badwords import BadWords
+from corpus_assets.core.safety.blocklist import UrlBlocklist
 from corpus_assets.core.quality.signals_table import SIGNALS_INPUT, signals_frame
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.core.package_data import default_filter_config
