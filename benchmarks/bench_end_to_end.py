@@ -389,6 +389,7 @@ def main() -> None:
     source = scratch / "source"
     started = datetime.now(timezone.utc)
     load_before = os.getloadavg()
+    code_state = git_state()
     try:
         shutil.rmtree(source, ignore_errors=True)
         generate_source(source, args.records)
@@ -408,7 +409,7 @@ def main() -> None:
             shutil.rmtree(scratch, ignore_errors=True)
     header_lines = [
         f"bench_end_to_end {started:%Y-%m-%dT%H:%MZ}: `python benchmarks/bench_end_to_end.py`"
-        f"{' --skip-peer' if peer is None else ''}; code {git_state()}",
+        f"{' --skip-peer' if peer is None else ''}; code {code_state}",
         f"machine: {os.cpu_count()} cores ({platform.machine()}), shared; load average at start "
         f"{load_before[0]:.1f}, at end {os.getloadavg()[0]:.1f}; Python {platform.python_version()}",
         f"input: {ONE_FILE} = 1 WARC file of {args.records} response records; {TWO_FILES} = 2 files of "
