@@ -64,20 +64,27 @@ def fresh_process_costs(repeat: int) -> list[str]:
     gx = child_cpu("from corpus_assets.core.expectations import gx_runtime; gx_runtime()", repeat) - base
     gx_import = child_cpu("import corpus_assets.core.expectations, great_expectations", repeat) - base
     lines.append(f"GX runtime (import + ephemeral context)     {gx:6.2f}  (context alone {gx - gx_import:.2f})")
-    setups = {
-        "fastText lid.176 model load": "from corpus_assets.core.langid import LanguageIdentifier as L; L().predict('x')",
-        "safety lists (bundled blocklist, bad words)": "from corpus_assets.defs.signals.assets import _safety_lists; "
-                                                       "_safety_lists(None, None)",
-        "jieba dictionary (words.py segmenter)": "from corpus_assets.core.words import _segmenter; _segmenter()",
-        "Unicode tables (dedup_text + minhash)": "from corpus_assets.core.dedup_text import _char_map; "
-                                                  "from corpus_assets.core.minhash import _char_classes; "
-                                                  "_char_map(False); _char_map(True); _char_classes()",
+    setups = {  # (imports, set-up timed in the child after them)
+        "fastText lid.176 model load": ("from corpus_assets.core.langid import LanguageIdentifier as L",
+                                        "L().predict('x')"),
+        "safety lists (bundled blocklist, bad words)": ("from corpus_assets.defs.signals.assets import _safety_lists",
+                                                        "_safety_lists(None, None)"),
+        "jieba dictionary (words.py segmenter)": ("from corpus_assets.core.words import _segmenter", "_segmenter()"),
+        "Unicode tables (dedup_text + minhash)": ("from corpus_assets.core.dedup_text import _char_map; "
+                                                  "from corpus_assets.core.minhash import _char_classes",
+                                                  "_char_map(False); _char_map(True); _char_classes()"),
     }
-    for label, code in setups.items():
-        module = code.split(" import ")[0].removeprefix("from ")
-        alone = child_cpu(f"import {module}", repeat)
-        lines.append(f"{label:43} {child_cpu(code, repeat) - alone:6.2f}  (beyond importing {module})")
+    for label, (imports, setup) in setups.items():
+        lines.append(f"{label:43} {timed_in_child(imports, setup, repeat):6.2f}  (after the imports)")
     return lines
+
+
+def timed_in_child(imports: str, setup: str, repeat: int) -> float:
+    """Best-of-`repeat` CPU seconds of `setup` in a fresh process, after `imports`."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    code = f"{imports}\nimport time\nt = time.process_time()\n{setup}\nprint(time.process_time() - t)"
+    return min(float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                    check=True).stdout.split()[-1]) for _ in range(repeat))
 
 
 class Timer:

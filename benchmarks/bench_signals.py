@@ -90,6 +90,9 @@ def main() -> None:
     ap.add_argument("--config", default=str(ROOT / "configs" / "filters.yaml"))
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    if not Path(args.crawl_dir).is_dir():
+        raise SystemExit(f"bench_signals: no crawl folder at {args.crawl_dir}; pass CRAWL_DIR "
+                         "(the bundled one: data/sample-crawl/crawl-data/CC-SAMPLE-2026-03)")
 
     t0 = time.perf_counter()
     pages = load_pages(args.crawl_dir)

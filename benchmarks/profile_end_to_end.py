@@ -241,6 +241,45 @@ def classify(stack: list[str]) -> str:
     return "other: " + (frames[-1][1].rsplit("/", 1)[-1] or frames[-1][0])
 
 
+# the summary table: categories grouped in pipeline order (first matching prefix)
+GROUPS = [
+    ("imports: ", "process start-up: imports"),
+    ("interpreter start-up", "process start-up: interpreter start and shutdown"),
+    ("set-up: ", "one-time set-up per worker (fastText model, jieba dictionary, Unicode tables, lists)"),
+    ("orchestration: ", "three-phase orchestration (CLI, runner, worker pool)"),
+    ("Dagster: ", "Dagster overhead (instance, run/event storage, execution)"),
+    ("WARC read", "WARC read"),
+    ("charset", "charset"),
+    ("main-text extraction", "extraction"),
+    ("language ID", "language ID"),
+    ("documents", "documents: rows, Arrow batches, asset body"),
+    ("signals: word segmentation", "signals: word segmentation"),
+    ("signals: repetition", "signals: repetition n-grams"),
+    ("signals/corpus frame", "signals: other quality signals and frame assembly"),
+    ("signals", "signals: other quality signals and frame assembly"),
+    ("PII: counts", "PII: counts in signals"),
+    ("PII: masking", "PII: masking in corpus"),
+    ("safety", "safety"),
+    ("decisions", "decisions"),
+    ("dedup signatures: text hash", "dedup signatures: text hash"),
+    ("dedup signatures: boilerplate", "dedup signatures: boilerplate lines and removal"),
+    ("dedup signatures: MinHash", "dedup signatures: MinHash"),
+    ("dedup_signatures", "dedup signatures: asset body"),
+    ("dedup clustering", "dedup clustering (DuckDB)"),
+    ("dedup_clusters", "dedup clustering (DuckDB)"),
+    ("boilerplate removal (corpus)", "corpus: boilerplate removal"),
+    ("corpus", "corpus: asset body"),
+    ("Delta", "Delta reads/writes"),
+    ("GX checks", "GX checks (validation; the import is under imports)"),
+    ("native threads: ", "threads without a Python stack (Polars pool, tokio, DuckDB, jemalloc)"),
+    ("other", "other"),
+]
+
+
+def group_of(category: str) -> str:
+    return next((group for prefix, group in GROUPS if category.startswith(prefix)), "other")
+
+
 # -- analysis -------------------------------------------------------------------------------------------
 
 def parse_raw(path: Path) -> dict[tuple[int, int], Counter]:
@@ -305,7 +344,15 @@ def analyse(run_dir: Path) -> str:
              f"CPU of the process tree (wait4, less py-spy's own {spy_cpu:.1f} s): {tree:.1f} s; per-thread CPU "
              f"observed: {observed:.1f} s; wall {meta['wall']:.1f} s; py-spy rate {meta['rate']} Hz; largest process "
              f"{meta['max_rss_mib']:.0f} MiB", "",
-             "| category | CPU s | share |", "|---|---:|---:|"]
+             "| stage | CPU s | share |", "|---|---:|---:|"]
+    groups: Counter = Counter()
+    for category, cpu in by_category.items():
+        groups[group_of(category)] += cpu
+    for group in dict.fromkeys(label for _, label in GROUPS):
+        if groups[group]:
+            lines.append(f"| {group} | {groups[group]:.2f} | {100 * groups[group] / observed:.1f} % |")
+    lines.append(f"| **total observed** | **{observed:.2f}** | 100 % |")
+    lines += ["", "In detail:", "", "| category | CPU s | share |", "|---|---:|---:|"]
     for category, cpu in sorted(by_category.items(), key=lambda kv: -kv[1]):
         lines.append(f"| {category} | {cpu:.2f} | {100 * cpu / observed:.1f} % |")
     lines.append(f"| **total observed** | **{observed:.2f}** | 100 % |")
