@@ -151,40 +151,41 @@ def _import_category(frames: list[tuple[str, str]]) -> str:
     return "stdlib"
 
 
-# innermost project frame -> component; checked from the leaf upwards
+# innermost project frame -> component, by module file name (so it survives regrouping core/ into
+# subpackages); checked from the leaf upwards
 _COMPONENTS = [
-    ("core/warc_reader.py", None, "WARC read (fastwarc, digests, gzip tail check)"),
-    ("core/ccsource.py", None, "WARC read (fastwarc, digests, gzip tail check)"),
-    ("core/charset.py", None, "charset detection and decoding"),
-    ("core/extract.py", None, "main-text extraction (resiliparse)"),
-    ("core/langid.py", "predict", "language ID (fastText lid.176)"),
-    ("core/langid.py", None, "set-up: fastText model load"),
-    ("core/words.py", "_segmenter", "set-up: jieba dictionary"),
-    ("core/words.py", "_JiebaSegmenter.__init__", "set-up: jieba dictionary"),
-    ("core/words.py", None, "signals: word segmentation (words.py)"),
-    ("core/signals.py", "_repetition_ngrams", "signals: repetition n-grams"),
-    ("core/signals.py", "_dup_elements", "signals: duplicate lines/paragraphs"),
-    ("core/signals.py", None, "signals: other quality signals"),
-    ("core/pii.py", None, "PII"),  # split by caller below
-    ("core/safety.py", "_default_blocklist", "set-up: safety lists"),
-    ("core/safety.py", "load", "set-up: safety lists"),
-    ("core/safety.py", "_default_badwords", "set-up: safety lists"),
-    ("core/safety.py", None, "safety (URL blocklist, bad words)"),
-    ("core/decisions.py", None, "decisions"),
-    ("core/filter_config.py", None, "decisions: filter config load"),
-    ("core/dedup_text.py", "_char_map", "set-up: Unicode tables (dedup_text)"),
-    ("core/dedup_text.py", "add_text_hash", "dedup signatures: text hash"),
-    ("core/dedup_text.py", "text_hashes", "dedup signatures: text hash"),
-    ("core/dedup_text.py", "boilerplate_line_hashes", "dedup signatures: boilerplate lines"),
-    ("core/dedup_text.py", "remove_boilerplate_df", "boilerplate removal"),  # split by caller below
-    ("core/minhash.py", "_char_classes", "set-up: Unicode tables (minhash)"),
-    ("core/minhash.py", None, "dedup signatures: MinHash"),
-    ("core/clustering.py", None, "dedup clustering (DuckDB)"),
-    ("core/dedup.py", None, "dedup clustering (DuckDB)"),
-    ("core/expectations.py", None, "GX checks"),
-    ("core/delta_tables.py", None, "Delta reads/writes"),
-    ("core/documents.py", None, "documents: rows and Arrow batches"),
-    ("core/stages.py", None, "signals/corpus frame assembly (Polars joins)"),
+    ("warc_reader.py", None, "WARC read (fastwarc, digests, gzip tail check)"),
+    ("ccsource.py", None, "WARC read (fastwarc, digests, gzip tail check)"),
+    ("charset.py", None, "charset detection and decoding"),
+    ("extract.py", None, "main-text extraction (resiliparse)"),
+    ("langid.py", "predict", "language ID (fastText lid.176)"),
+    ("langid.py", None, "set-up: fastText model load"),
+    ("words.py", "_segmenter", "set-up: jieba dictionary"),
+    ("words.py", "_JiebaSegmenter.__init__", "set-up: jieba dictionary"),
+    ("words.py", None, "signals: word segmentation (words.py)"),
+    ("signals.py", "_repetition_ngrams", "signals: repetition n-grams"),
+    ("signals.py", "_dup_elements", "signals: duplicate lines/paragraphs"),
+    ("signals.py", None, "signals: other quality signals"),
+    ("pii.py", None, "PII"),  # split by caller below
+    ("safety.py", "_default_blocklist", "set-up: safety lists"),
+    ("safety.py", "load", "set-up: safety lists"),
+    ("safety.py", "_default_badwords", "set-up: safety lists"),
+    ("safety.py", None, "safety (URL blocklist, bad words)"),
+    ("decisions.py", None, "decisions"),
+    ("filter_config.py", None, "decisions: filter config load"),
+    ("dedup_text.py", "_char_map", "set-up: Unicode tables (dedup_text)"),
+    ("dedup_text.py", "add_text_hash", "dedup signatures: text hash"),
+    ("dedup_text.py", "text_hashes", "dedup signatures: text hash"),
+    ("dedup_text.py", "boilerplate_line_hashes", "dedup signatures: boilerplate lines"),
+    ("dedup_text.py", "remove_boilerplate_df", "boilerplate removal"),  # split by caller below
+    ("minhash.py", "_char_classes", "set-up: Unicode tables (minhash)"),
+    ("minhash.py", None, "dedup signatures: MinHash"),
+    ("clustering.py", None, "dedup clustering (DuckDB)"),
+    ("dedup.py", None, "dedup clustering (DuckDB)"),
+    ("expectations.py", None, "GX checks"),
+    ("delta_tables.py", None, "Delta reads/writes"),
+    ("documents.py", None, "documents: rows and Arrow batches"),
+    ("stages.py", None, "signals/corpus frame assembly (Polars joins)"),
 ]
 _ASSETS = {"documents": "documents", "signals": "signals", "decisions": "decisions",
            "dedup_signatures": "dedup_signatures", "dedup_clusters": "dedup_clusters", "corpus": "corpus"}
@@ -209,9 +210,9 @@ def classify(stack: list[str]) -> str:
         return f"imports: {_import_category(frames)}"
     step = _step(frames)
     for fn, path in reversed(frames):
-        for suffix, function, label in _COMPONENTS:
-            if path.endswith(suffix) and (function is None or fn == function or fn.startswith(function + ".")
-                                          or ("." + function) in fn):
+        for module, function, label in _COMPONENTS:
+            if ("/corpus_assets/" in path and path.endswith("/" + module)
+                    and (function is None or fn == function or fn.startswith(function + ".") or ("." + function) in fn)):
                 if label == "PII":
                     return "PII: masking in corpus" if step == "corpus" else "PII: counts in signals"
                 if label == "boilerplate removal":
