@@ -373,6 +373,10 @@ def report(ours: dict[str, tuple[Result, Result]], peer: tuple[Result, Result, R
     for label, (a, b) in ours.items():
         e2e = a.documents / a.measured.cpu
         rate, per_doc = marginal(a, b)
+        if rate == float("inf"):  # (b) took no more CPU than (a): the input is too small for the noise
+            lines.append(f"ours, {label}: end to end {e2e:.1f} docs/CPU-s (1 file); no marginal rate: the 2-file "
+                         "run took no more CPU than the 1-file run (use more --records)")
+            continue
         fixed = a.measured.cpu - per_doc * a.documents
         lines.append(f"ours, {label}: end to end {e2e:.1f} docs/CPU-s (1 file), {b.documents / b.measured.cpu:.1f} "
                      f"(2-file shard); marginal {rate:.1f} docs/CPU-s ({per_doc * 1000:.2f} ms CPU/doc); "
