@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip --disable-pip-version-check
 INSTALL = install --progress-bar off -c constraints.txt
 
-.PHONY: demo test install constraints bench ui clean
+.PHONY: demo test install constraints bench bench-peer-venv ui clean
 
 # The environment is rebuilt from scratch whenever the declared dependencies (pyproject.toml) or the
 # pinned versions (constraints.txt) change, so a stale .venv cannot hide a broken install.
@@ -41,8 +41,18 @@ constraints:
 	  .venv-constraints/bin/python -m pip freeze --all --exclude-editable; } > constraints.txt
 	rm -rf .venv-constraints
 
-bench: install           ## throughput and memory figures (see benchmarks/README.md)
-	$(BIN)/python benchmarks/bench_pipeline.py
+bench: install           ## the whole pipeline vs the peer per CPU-second (benchmarks/README.md; ~20 min with the peer)
+	$(BIN)/python benchmarks/bench_end_to_end.py
+
+PEER_VENV = benchmarks/peer/.venv
+
+$(PEER_VENV)/.installed: benchmarks/peer/requirements.txt
+	@echo "creating the peer's venv (datatrove's FineWeb pipeline, pinned) in $(PEER_VENV); takes a few minutes"
+	test -x $(PEER_VENV)/bin/python || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --no-deps -r benchmarks/peer/requirements.txt
+	touch $@
+
+bench-peer-venv: $(PEER_VENV)/.installed   ## the peer's own venv, for `make bench`
 
 ui: install
 	$(BIN)/corpus ui

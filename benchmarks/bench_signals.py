@@ -143,6 +143,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--blocklist-archive", default=None, help="a UT1 blocklist archive to load and time")
     args = ap.parse_args()
+    if not Path(args.crawl_dir).is_dir():
+        raise SystemExit(f"bench_signals: no crawl folder at {args.crawl_dir}; pass CRAWL_DIR "
+                         "(the bundled one: data/sample-crawl/crawl-data/CC-SAMPLE-2026-03)")
 
     t0 = time.perf_counter()
     pages = load_pages(args.crawl_dir)
