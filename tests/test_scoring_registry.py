@@ -8,6 +8,7 @@ import pytest
 
 from corpus_assets.core.scoring import registry
 from corpus_assets.core.scoring.labels import build_labels
+from corpus_assets.core.scoring.thresholds import token_weighted_percentiles
 from corpus_assets.core.scoring.training import TrainSettings, train_quality_model
 
 
@@ -32,6 +33,11 @@ def test_a_version_holds_its_files_with_their_hashes_and_scores_like_the_trained
     assert loaded.model_version == 1
     assert np.array_equal(loaded.quality_score, bootstrap_model.scorer().score(texts, langs).quality_score)
     assert registry.save_version(root, bootstrap_model) == 2
+    with pytest.raises(FileNotFoundError, match="no thresholds yet"):
+        registry.load_thresholds(root, 1)
+    table = token_weighted_percentiles(loaded.quality_score, sample_corpus["n_chars"].to_numpy(), langs)
+    registry.save_thresholds(root, 1, table, scored_docs=sample_corpus.height)
+    assert registry.load_thresholds(root, 1) == table
     with pytest.raises(FileNotFoundError, match="no quality model version 9"):
         registry.load_scorer(root, 9)
 

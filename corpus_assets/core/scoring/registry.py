@@ -117,6 +117,20 @@ def load_scorer(root: Path, version: int) -> QualityScorer:
     return QualityScorer(models, calibrators, int(manifest["parameters"]["max_chars"]), version)
 
 
+def save_thresholds(root: Path, version: int, percentiles: dict[str, list[float]], scored_docs: int) -> None:
+    """Store a version's token-weighted score percentiles (`thresholds.token_weighted_percentiles`)."""
+    read_manifest(root, version)  # exists
+    _write_json(root / str(version) / "thresholds.json", {"version": version, "created_at": _now(),
+                                                          "scored_docs": scored_docs, "percentiles": percentiles})
+
+
+def load_thresholds(root: Path, version: int) -> dict[str, list[float]]:
+    path = root / str(version) / "thresholds.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: version {version} has no thresholds yet")
+    return json.loads(path.read_text(encoding="utf-8"))["percentiles"]
+
+
 # ---------------------------------------------------------------------------------------------- activation
 
 
