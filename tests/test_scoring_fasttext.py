@@ -5,6 +5,7 @@ import pytest
 
 from corpus_assets.core.scoring.fasttext_model import (
     FastTextParams,
+    _train_in_fresh_process,
     auto_epochs,
     load_classifier,
     predict_positive,
@@ -41,12 +42,21 @@ def test_training_is_deterministic_for_a_seed(labelled):
     assert not np.array_equal(first, other)
 
 
-def test_diverging_training_restarts_with_a_lower_learning_rate(labelled):
+def test_diverging_training_restarts_in_a_fresh_process_then_with_a_lower_learning_rate(labelled):
     texts, labels = labelled
     classifier = train_classifier(texts[:60] + texts[-60:], np.r_[labels[:60], labels[-60:]], FastTextParams(lr=1000.0))
-    assert classifier.nan_retries >= 1
-    assert classifier.lr_used == pytest.approx(1000.0 * 0.25 ** classifier.nan_retries)
+    assert classifier.nan_retries >= 2  # a fresh process at lr 1000 diverges as well
+    assert classifier.lr_used == pytest.approx(1000.0 * 0.25 ** (classifier.nan_retries - 1))
     assert np.isfinite(classifier.predict_positive(texts)).all()
+
+
+def test_a_fresh_process_trains_the_same_model(labelled, tmp_path):
+    texts, labels = labelled
+    path = tmp_path / "train.txt"
+    path.write_text("".join(f"__label__{y} {t}\n" for t, y in zip(texts, labels)), encoding="utf-8")
+    params = FastTextParams(epoch=auto_epochs(len(texts)))
+    fresh = _train_in_fresh_process(str(path), params)
+    assert np.array_equal(predict_positive(fresh, texts), train_classifier(texts, labels, params).predict_positive(texts))
 
 
 def test_a_saved_model_predicts_the_same(labelled, tmp_path):
