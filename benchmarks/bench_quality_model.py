@@ -1,14 +1,16 @@
 """Quality model: scoring throughput, training time, and held-out quality on real crawls.
 
     python benchmarks/bench_quality_model.py [--warehouse WH ...] [--sizes 10000 100000]
-                                             [--full-build-sizes 10000] [--out benchmarks/results/quality_model.txt]
+                                             [--full-build-sizes 10000] [--ratings data/ratings/starter-ratings.csv]
+                                             [--out benchmarks/results/quality_model.txt]
 
 Each `--warehouse` is a materialized warehouse (`corpus materialize --warehouse WH`); without one, the
 bundled sample is materialized into a temporary directory first. For each warehouse the script trains
 the bootstrap model with default settings and reports held-out AUC (95 % interval), ECE, per-language
 AUC, the host-only baseline and the host-grouped AUC, plus mean score by language and by host type;
-when `data/ratings/starter-ratings.csv` exists and its doc ids are in the warehouse, the same for the
-rating-trained model. On the first warehouse it then measures, on one core (fastText thread=1,
+when the rating file (`--ratings`, default `data/ratings/starter-ratings.csv`) rates documents of the
+warehouse, the same for the rating-trained model (rated pages the filters dropped count too, with
+their text PII-masked). On the first warehouse it then measures, on one core (fastText thread=1,
 Polars pinned to one thread):
 
 * scoring: documents per CPU-second for raw text -> calibrated score (texts cycled to >= 20,000
@@ -45,6 +47,7 @@ from corpus_assets.core.scoring.labels import (  # noqa: E402
     host_matches,
     labels_from_ratings,
     load_reference_hosts,
+    rated_documents_text,
 )
 from corpus_assets.core.scoring.sheets import read_ratings  # noqa: E402
 from corpus_assets.core.scoring.text import model_texts  # noqa: E402
@@ -52,12 +55,14 @@ from corpus_assets.core.scoring.training import TrainedQualityModel, TrainSettin
 
 STARTER_RATINGS = ROOT / "data" / "ratings" / "starter-ratings.csv"
 SCORING_DOCS = 20_000
-LINES: list[str] = []
+OUT: list = []  # the open results file, written line by line so a long run leaves what it measured
 
 
 def say(line: str = "") -> None:
     print(line, flush=True)
-    LINES.append(line)
+    for fh in OUT:
+        fh.write(line + "\n")
+        fh.flush()
 
 
 def read_corpus(warehouse: Path) -> pl.DataFrame:
@@ -119,12 +124,24 @@ def report_model(name: str, trained: TrainedQualityModel, corpus: pl.DataFrame) 
     say("  documents per quality_bucket 0..9: " + " ".join(str(c) for c in np.bincount(scores.quality_bucket, minlength=10)))
 
 
-def starter_label_set(corpus: pl.DataFrame) -> LabelSet | None:
-    if not STARTER_RATINGS.is_file():
+def starter_label_set(warehouse: Path, corpus: pl.DataFrame, ratings: Path) -> LabelSet | None:
+    """Labels from a rating file, for the rated documents this warehouse holds (the others are counted)."""
+    from deltalake import DeltaTable
+
+    if not ratings.is_file():
         return None
-    known = set(corpus["doc_id"].to_list())
-    parsed = read_ratings(STARTER_RATINGS, known, default_rater="starter")
-    return LabelSet(labels_from_ratings(parsed.rows, corpus), "ratings")
+    documents = pl.from_arrow(DeltaTable(str(warehouse / "documents")).to_pyarrow_table(
+        columns=["doc_id", "lang", "url_host", "text"]))
+    rated_ids = set(pl.read_csv(ratings, columns=["doc_id"])["doc_id"].to_list())
+    present = rated_ids & set(documents["doc_id"].to_list())
+    if not present:
+        return None
+    filtered = Path(tempfile.mkdtemp()) / ratings.name  # keep the rows of documents in this warehouse
+    pl.read_csv(ratings).filter(pl.col("doc_id").is_in(sorted(present))).write_csv(filtered)
+    parsed = read_ratings(filtered, present, default_rater="starter")
+    say(f"ratings {ratings}: {len(rated_ids)} rated documents, {len(present)} in this warehouse "
+        f"({len(present & set(corpus['doc_id'].to_list()))} in corpus, the rest dropped by the filters)")
+    return LabelSet(labels_from_ratings(parsed.rows, rated_documents_text(corpus, documents, present)), "ratings")
 
 
 def bench_scoring(trained: TrainedQualityModel, corpus: pl.DataFrame) -> None:
@@ -168,10 +185,11 @@ def bench_training(label_set: LabelSet, sizes: list[int], full_build_sizes: list
         settings = TrainSettings(bootstrap_resamples=200)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         trained = train_quality_model(LabelSet(big, label_set.source), settings)
+        restarts = sum(info["nan_retries"] for info in trained.metrics["models"].values())
         say(f"whole train_quality_model on {n:,} labelled documents ({len(trained.classifiers)} model(s), "
             f"{settings.calibration_folds} calibration folds + {settings.host_grouped_folds} host-grouped folds, "
-            f"{auto_epochs(int(0.8 * n))} epochs): {time.process_time() - cpu0:.1f} CPU-s, "
-            f"{time.perf_counter() - wall0:.1f} s wall")
+            f"{auto_epochs(int(0.8 * n))} epochs; NaN restarts of final models: {restarts}): "
+            f"{time.process_time() - cpu0:.1f} CPU-s in this process, {time.perf_counter() - wall0:.1f} s wall")
 
 
 def main() -> None:
@@ -179,9 +197,12 @@ def main() -> None:
     ap.add_argument("--warehouse", action="append", type=Path, default=[])
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     ap.add_argument("--full-build-sizes", type=int, nargs="*", default=[10_000])
+    ap.add_argument("--ratings", type=Path, default=STARTER_RATINGS, help="a rating sheet (default: the starter set)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "quality_model.txt")
     args = ap.parse_args()
     warehouses = args.warehouse or [materialize_bundled_sample()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    OUT.append(open(args.out, "w", encoding="utf-8"))
     say(f"bench_quality_model.py, {dt.date.today()}, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}")
     say(f"defaults: {TrainSettings()}")
@@ -194,19 +215,17 @@ def main() -> None:
         label_set = build_labels(corpus, None)
         trained = train_quality_model(label_set)
         report_model("bootstrap model", trained, corpus)
-        rated = starter_label_set(corpus)
+        rated = starter_label_set(warehouse, corpus, args.ratings)
         if rated is not None and rated.frame.height:
-            report_model("rating-trained model (data/ratings/starter-ratings.csv)", train_quality_model(rated), corpus)
+            report_model(f"rating-trained model ({args.ratings.name})", train_quality_model(rated), corpus)
         else:
-            say("rating-trained model: no starter ratings for this warehouse (data/ratings/starter-ratings.csv)")
+            say(f"rating-trained model: no ratings of this warehouse's documents in {args.ratings}")
         if first_corpus is None:
             first_corpus, first_model, first_labels = corpus, trained, label_set
     say()
     say(f"== throughput, on {warehouses[0]}")
     bench_scoring(first_model, first_corpus)
     bench_training(first_labels, args.sizes, args.full_build_sizes)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(LINES) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 
 

@@ -72,3 +72,18 @@ def test_calibrator_round_trips_through_json():
         assert np.array_equal(again.apply(raw), calibrator.apply(raw))
     with pytest.raises(ValueError, match="unknown calibration method"):
         Calibrator("magic").apply(raw)
+
+
+def test_platt_converges_on_confident_scores_and_keeps_their_order():
+    """Overconfident raw scores (fastText after many epochs on few ratings): logits far from 0 and a
+    weak relation to the labels. A plain Newton step overshot here (slope 1e11: every score 0 or 1)."""
+    rng = np.random.default_rng(4)
+    logits = rng.normal(8.0, 4.0, 400)
+    labels = (rng.uniform(size=400) < 0.6 + 0.3 * (logits > 8)).astype(int)
+    raw = 1.0 / (1.0 + np.exp(-logits))
+    calibrator = fit_platt(raw, labels)
+    assert 0.0 < calibrator.params["a"] < 10.0
+    out = calibrator.apply(raw)
+    assert roc_auc(labels, out) == pytest.approx(roc_auc(labels, raw))  # no ties introduced
+    assert len(np.unique(out)) == len(np.unique(raw))
+    assert expected_calibration_error(labels, out) < 0.1

@@ -17,6 +17,7 @@ from corpus_assets.core.scoring.labels import (
     labels_from_ratings,
     load_reference_hosts,
     load_reference_texts,
+    rated_documents_text,
 )
 from corpus_assets.core.scoring.scorer import MULTILINGUAL
 from corpus_assets.core.scoring.splits import heldout_mask
@@ -134,3 +135,22 @@ def test_training_refuses_labels_of_one_class(sample_corpus):
     frame = build_labels(sample_corpus, None).frame.with_columns(pl.lit(1, pl.Int8).alias("label"))
     with pytest.raises(ValueError, match="one class only"):
         train_quality_model(LabelSet(frame, "bootstrap"))
+
+
+def test_rated_pages_the_filters_dropped_are_learned_from_with_masked_text(sample_warehouse, sample_corpus):
+    from deltalake import DeltaTable
+
+    from corpus_assets.core.pii import mask_pii
+
+    documents = pl.from_arrow(DeltaTable(str(sample_warehouse / "documents")).to_pyarrow_table(
+        columns=["doc_id", "lang", "url_host", "text"]))
+    dropped = documents.filter(~pl.col("doc_id").is_in(sample_corpus["doc_id"].implode()))
+    assert dropped.height > 0
+    rated = {dropped["doc_id"][0], dropped["doc_id"][1], sample_corpus["doc_id"][0]}
+    texts = rated_documents_text(sample_corpus, documents, rated)
+    assert texts.height == sample_corpus.height + 2
+    for i in (0, 1):
+        row = texts.filter(pl.col("doc_id") == dropped["doc_id"][i])
+        assert row["text"][0] == mask_pii(dropped["text"][i])[0]
+    labels = labels_from_ratings(ratings_frame([(d, "ana", 1, 0) for d in rated]), texts)
+    assert sorted(labels["doc_id"].to_list()) == sorted(rated)

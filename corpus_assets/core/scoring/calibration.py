@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 ISOTONIC_MIN_LABELS = 1000
-_EPS = 1e-6
+_EPS = 1e-9  # below float32's resolution near 1, so distinct raw scores keep distinct logits
 
 
 @dataclass(frozen=True)
@@ -89,22 +89,40 @@ def fit_isotonic(raw: np.ndarray, labels: np.ndarray) -> Calibrator:
     return Calibrator("isotonic", {"x": xs[keep].tolist(), "y": fitted[keep].tolist()}, int(len(raw)))
 
 
+def _softplus(u: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, u)
+
+
 def fit_platt(raw: np.ndarray, labels: np.ndarray, iterations: int = 100) -> Calibrator:
-    """Platt (1999) with his smoothed targets, fitted by Newton's method on the logit of the raw score."""
+    """Platt (1999) with his smoothed targets, on the logit of the raw score, fitted by Newton's method
+    with a backtracking line search (Lin, Lin and Weng 2007), which converges where plain Newton steps
+    can overshoot on confident, nearly separable scores."""
     z = _logit(np.asarray(raw, dtype=np.float64))
     labels = np.asarray(labels, dtype=np.float64)
     n_pos, n_neg = labels.sum(), len(labels) - labels.sum()
     target = np.where(labels > 0.5, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
-    a, b = 1.0, float(_logit(np.array([(n_pos + 1.0) / (len(labels) + 2.0)]))[0])
+
+    def loss(a: float, b: float) -> float:
+        u = a * z + b
+        return float(np.sum(target * _softplus(-u) + (1.0 - target) * _softplus(u)))
+
+    a, b = 0.0, float(np.log((n_pos + 1.0) / (n_neg + 1.0)))
+    current = loss(a, b)
     for _ in range(iterations):
         p = _sigmoid(a * z + b)
         grad = np.array([np.dot(p - target, z), np.sum(p - target)])
+        if np.abs(grad).max() < 1e-9:
+            break
         w = p * (1.0 - p) + 1e-12
         hess = np.array([[np.dot(w, z * z), np.dot(w, z)], [np.dot(w, z), w.sum()]]) + 1e-9 * np.eye(2)
         step = np.linalg.solve(hess, grad)
-        a, b = a - step[0], b - step[1]
-        if np.abs(step).max() < 1e-10:
+        size = 1.0
+        while size > 1e-10 and loss(a - size * step[0], b - size * step[1]) > current - 1e-4 * size * float(grad @ step):
+            size /= 2.0
+        if size <= 1e-10:
             break
+        a, b = a - size * step[0], b - size * step[1]
+        current = loss(a, b)
     if a < 0.0:  # an anti-correlated model: keep its order, give the base rate
         a, b = 0.0, float(_logit(np.array([target.mean()]))[0])
     return Calibrator("platt", {"a": float(a), "b": float(b)}, int(len(labels)))

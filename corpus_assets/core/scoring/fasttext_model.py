@@ -148,13 +148,19 @@ def _train_in_fresh_process(path: str, args: FastTextParams):
 
 
 def predict_positive(model, texts: Sequence[str]) -> np.ndarray:
-    """P(label 1) for each model text, as float64 in [0, 1]."""
+    """P(label 1) for each model text, as float64 in [0, 1].
+
+    Both classes' probabilities are read and normalised, rather than 1 - P(top class): fastText adds
+    1e-5 to each probability and rounds to float32, so a confident model's top probability is often
+    exactly 1, while the other class' small probability still orders such documents."""
     if not len(texts):
         return np.zeros(0, dtype=np.float64)
-    labels, probs = model.predict(list(texts), k=1)
-    top = np.fromiter((p[0] for p in probs), dtype=np.float64, count=len(texts))
-    is_positive = np.fromiter((lab[0] == POSITIVE for lab in labels), dtype=bool, count=len(texts))
-    return np.clip(np.where(is_positive, top, 1.0 - top), 0.0, 1.0)
+    labels, probs = model.predict(list(texts), k=2)
+    first = np.fromiter((p[0] for p in probs), dtype=np.float64, count=len(texts))
+    second = np.fromiter((p[1] for p in probs), dtype=np.float64, count=len(texts))
+    positive_first = np.fromiter((lab[0] == POSITIVE for lab in labels), dtype=bool, count=len(texts))
+    p1, p0 = np.where(positive_first, first, second), np.where(positive_first, second, first)
+    return p1 / (p1 + p0)
 
 
 def load_classifier(path: str | os.PathLike):

@@ -104,6 +104,18 @@ def rated_documents(ratings: pl.DataFrame) -> pl.DataFrame:
                                          pl.len().alias("raters"))
 
 
+def rated_documents_text(corpus: pl.DataFrame, documents: pl.DataFrame, rated_ids: set[str]) -> pl.DataFrame:
+    """The texts ratings are learned from: `corpus` rows, plus rated documents the filters dropped
+    (in `documents` only), with their text PII-masked as `corpus` text is. Ratings of dropped pages
+    are the poor pages a model most needs to see."""
+    from corpus_assets.core.pii import mask_pii_column
+
+    columns = ["doc_id", "lang", "url_host", "text"]
+    dropped = documents.filter(pl.col("doc_id").is_in(sorted(rated_ids)) & ~pl.col("doc_id").is_in(corpus["doc_id"].implode()))
+    masked = mask_pii_column(dropped.select(columns)).select("doc_id", "lang", "url_host", pl.col("text_masked").alias("text"))
+    return pl.concat([corpus.select(columns), masked])
+
+
 def labels_from_ratings(ratings: pl.DataFrame, docs: pl.DataFrame) -> pl.DataFrame:
     """Rated documents with label = mean rating >= 3 (documents no longer in `docs` are left out)."""
     rated = rated_documents(ratings)
