@@ -61,17 +61,17 @@ def fresh_process_costs(repeat: int) -> list[str]:
     lines.append(f"import corpus_assets.definitions (worker)   {worker:6.2f}")
     cli = child_cpu("import corpus_assets.cli, corpus_assets.runner, dagster", repeat) - base
     lines.append(f"import corpus_assets.cli + runner (CLI)     {cli:6.2f}")
-    gx = child_cpu("from corpus_assets.core.expectations import gx_runtime; gx_runtime()", repeat) - base
-    gx_import = child_cpu("import corpus_assets.core.expectations, great_expectations", repeat) - base
+    gx = child_cpu("from corpus_assets.core.checks.expectations import gx_runtime; gx_runtime()", repeat) - base
+    gx_import = child_cpu("import corpus_assets.core.checks.expectations, great_expectations", repeat) - base
     lines.append(f"GX runtime (import + ephemeral context)     {gx:6.2f}  (context alone {gx - gx_import:.2f})")
     setups = {  # (imports, set-up timed in the child after them)
-        "fastText lid.176 model load": ("from corpus_assets.core.langid import LanguageIdentifier as L",
+        "fastText lid.176 model load": ("from corpus_assets.core.ingest.langid import LanguageIdentifier as L",
                                         "L().predict('x')"),
         "safety lists (bundled blocklist, bad words)": ("from corpus_assets.defs.signals.assets import _safety_lists",
                                                         "_safety_lists(None, None)"),
-        "jieba dictionary (words.py segmenter)": ("from corpus_assets.core.words import _segmenter", "_segmenter()"),
-        "Unicode tables (dedup_text + minhash)": ("from corpus_assets.core.dedup_text import _char_map; "
-                                                  "from corpus_assets.core.minhash import _char_classes",
+        "jieba dictionary (words.py segmenter)": ("from corpus_assets.core.text.words import _segmenter", "_segmenter()"),
+        "Unicode tables (dedup_text + minhash)": ("from corpus_assets.core.dedup.text import _char_map; "
+                                                  "from corpus_assets.core.dedup.minhash import _char_classes",
                                                   "_char_map(False); _char_map(True); _char_classes()"),
     }
     for label, (imports, setup) in setups.items():
@@ -125,9 +125,9 @@ def make_warehouse(scratch: Path, records: int) -> Path:
 def warehouse_costs(warehouse: Path, repeat: int) -> list[str]:
     import polars as pl
 
-    import corpus_assets.core.expectations as ex
-    from corpus_assets.core.delta_tables import read_partition, replace_partition
-    from corpus_assets.core.documents import DOCUMENTS_SCHEMA
+    import corpus_assets.core.checks.expectations as ex
+    from corpus_assets.core.lake.delta_tables import read_partition, replace_partition
+    from corpus_assets.core.ingest.documents import DOCUMENTS_SCHEMA
     from corpus_assets.core.stages import corpus_frame
     from corpus_assets.defs.corpus.assets import CORPUS_SOURCE_COLUMNS
 

@@ -24,3 +24,22 @@ def sample_warehouse(tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("sample") / "warehouse"
     assert main(["materialize", "--warehouse", str(warehouse), "--workers", "2"]) == 0
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def sample_corpus(sample_warehouse):
+    """The sample's `corpus` table as a Polars frame (the columns the quality model reads)."""
+    import polars as pl
+    from deltalake import DeltaTable
+
+    columns = ["doc_id", "url", "url_host", "lang", "title", "text", "n_chars"]
+    return pl.from_arrow(DeltaTable(str(sample_warehouse / "corpus")).to_pyarrow_table(columns=columns)).sort("doc_id")
+
+
+@pytest.fixture(scope="session")
+def bootstrap_model(sample_corpus):
+    """A quality model trained with real fastText on the sample's bootstrap labels (default settings)."""
+    from corpus_assets.core.scoring.labels import build_labels
+    from corpus_assets.core.scoring.training import train_quality_model
+
+    return train_quality_model(build_labels(sample_corpus, None))

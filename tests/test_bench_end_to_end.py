@@ -5,8 +5,8 @@ import gzip
 import sys
 from pathlib import Path
 
-from corpus_assets.core.ccsource import CrawlSource
-from corpus_assets.core.warc_reader import iter_records
+from corpus_assets.core.ingest.ccsource import CrawlSource
+from corpus_assets.core.ingest.warc_reader import iter_records
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import bench_end_to_end as bench  # noqa: E402

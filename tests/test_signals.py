@@ -59,7 +59,7 @@ def test_chinese_is_segmented_with_jieba():
     assert len(text.split()) < 50
     assert len(zh_words) > 10 * len(text.split())
     assert "武汉" in zh_words and "孩子" in zh_words
-    # the fast DAG re-implementation gives exactly jieba's own (HMM-free) segmentation
+    # jieba-rs gives exactly jieba's own (HMM-free) segmentation
     for run in re.findall(r"[\u4e00-\u9fff]+", text):
         assert W._cut_han(run) == list(jieba.cut(run, HMM=False)), run
 

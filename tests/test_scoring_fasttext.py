@@ -1,0 +1,78 @@
+"""fastText training and prediction on real text of the sample: several seeds, determinism, the NaN
+fallback, save and load."""
+import numpy as np
+import pytest
+
+from corpus_assets.core.scoring.fasttext_model import (
+    FastTextParams,
+    _train_in_fresh_process,
+    auto_epochs,
+    load_classifier,
+    predict_positive,
+    train_classifier,
+)
+from corpus_assets.core.scoring.labels import build_labels
+from corpus_assets.core.scoring.metrics import roc_auc
+from corpus_assets.core.scoring.text import model_texts
+
+
+@pytest.fixture(scope="module")
+def labelled(sample_corpus):
+    frame = build_labels(sample_corpus, None).frame
+    return model_texts(frame["text"].to_list(), frame["lang"].to_list()), frame["label"].to_numpy()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_training_on_real_text_gives_finite_probabilities_that_separate_the_classes(labelled, seed):
+    texts, labels = labelled
+    assert len(texts) > 200 and 0 < labels.sum() < len(labels)
+    classifier = train_classifier(texts, labels, FastTextParams(seed=seed))
+    assert classifier.nan_retries == 0 and classifier.lr_used == FastTextParams().lr
+    probs = classifier.predict_positive(texts)
+    assert np.isfinite(probs).all() and probs.min() >= 0.0 and probs.max() <= 1.0
+    assert roc_auc(labels, probs) > 0.9  # it learned its training labels
+
+
+def test_training_is_deterministic_for_a_seed(labelled):
+    texts, labels = labelled
+    first = train_classifier(texts, labels, FastTextParams(seed=7)).predict_positive(texts)
+    again = train_classifier(texts, labels, FastTextParams(seed=7)).predict_positive(texts)
+    other = train_classifier(texts, labels, FastTextParams(seed=8)).predict_positive(texts)
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_diverging_training_restarts_in_a_fresh_process_then_with_a_lower_learning_rate(labelled):
+    texts, labels = labelled
+    classifier = train_classifier(texts[:60] + texts[-60:], np.r_[labels[:60], labels[-60:]], FastTextParams(lr=1000.0))
+    assert classifier.nan_retries >= 2  # a fresh process at lr 1000 diverges as well
+    assert classifier.lr_used == pytest.approx(1000.0 * 0.25 ** (classifier.nan_retries - 1))
+    assert np.isfinite(classifier.predict_positive(texts)).all()
+
+
+def test_a_fresh_process_trains_the_same_model(labelled, tmp_path):
+    texts, labels = labelled
+    path = tmp_path / "train.txt"
+    path.write_text("".join(f"__label__{y} {t}\n" for t, y in zip(texts, labels)), encoding="utf-8")
+    params = FastTextParams(epoch=auto_epochs(len(texts)))
+    fresh = _train_in_fresh_process(str(path), params)
+    assert np.array_equal(predict_positive(fresh, texts), train_classifier(texts, labels, params).predict_positive(texts))
+
+
+def test_a_saved_model_predicts_the_same(labelled, tmp_path):
+    texts, labels = labelled
+    classifier = train_classifier(texts, labels)
+    classifier.save(tmp_path / "m.bin")
+    assert np.array_equal(predict_positive(load_classifier(tmp_path / "m.bin"), texts), classifier.predict_positive(texts))
+
+
+def test_training_needs_both_classes(labelled):
+    texts, _ = labelled
+    with pytest.raises(ValueError, match="both classes"):
+        train_classifier(texts[:10], [1] * 10)
+
+
+def test_epochs_grow_for_small_label_sets_and_stay_at_the_fasttext_default_for_large_ones():
+    assert auto_epochs(300) == 25
+    assert auto_epochs(25_000) == 10
+    assert auto_epochs(1_000_000) == 5
