@@ -5,7 +5,7 @@ import pytest
 from text_fixtures import FIXTURES
 from warc_fixtures import SAMPLE, extract_pages
 
-from corpus_assets.core import words
+from corpus_assets.core.text import words
 from corpus_assets.core.scoring.text import MAX_CHARS, model_text, model_texts
 
 HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

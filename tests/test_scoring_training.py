@@ -140,7 +140,7 @@ def test_training_refuses_labels_of_one_class(sample_corpus):
 def test_rated_pages_the_filters_dropped_are_learned_from_with_masked_text(sample_warehouse, sample_corpus):
     from deltalake import DeltaTable
 
-    from corpus_assets.core.pii import mask_pii
+    from corpus_assets.core.privacy.pii import mask_pii
 
     documents = pl.from_arrow(DeltaTable(str(sample_warehouse / "documents")).to_pyarrow_table(
         columns=["doc_id", "lang", "url_host", "text"]))

@@ -108,7 +108,7 @@ def rated_documents_text(corpus: pl.DataFrame, documents: pl.DataFrame, rated_id
     """The texts ratings are learned from: `corpus` rows, plus rated documents the filters dropped
     (in `documents` only), with their text PII-masked as `corpus` text is. Ratings of dropped pages
     are the poor pages a model most needs to see."""
-    from corpus_assets.core.pii import mask_pii_column
+    from corpus_assets.core.privacy.pii import mask_pii_column
 
     columns = ["doc_id", "lang", "url_host", "text"]
     dropped = documents.filter(pl.col("doc_id").is_in(sorted(rated_ids)) & ~pl.col("doc_id").is_in(corpus["doc_id"].implode()))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from corpus_assets.core.words import tokenize
+from corpus_assets.core.text.words import tokenize
 
 MAX_CHARS = 1000
 LABEL_PREFIX = "__label__"
