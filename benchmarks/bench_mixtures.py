@@ -56,10 +56,10 @@ BENCH_SPEC = {"name": "bench-1m", "seed": 1, "sources": [
 
 def sample_rows() -> pl.DataFrame:
     """The sample corpus: crawled pages (documents stage) + the synthetic Q&A records."""
-    from corpus_assets.core.documents import DocumentSettings, record_to_row
-    from corpus_assets.core.langid import LanguageIdentifier
-    from corpus_assets.core.shards import Shard
-    from corpus_assets.core.warc_reader import iter_records
+    from corpus_assets.core.ingest.documents import DocumentSettings, record_to_row
+    from corpus_assets.core.ingest.langid import LanguageIdentifier
+    from corpus_assets.core.ingest.shards import Shard
+    from corpus_assets.core.ingest.warc_reader import iter_records
 
     langid, settings, rows = LanguageIdentifier(), DocumentSettings(), []
     for paths_file in sorted(SAMPLE.glob("crawl-data/*/warc.paths.gz")):

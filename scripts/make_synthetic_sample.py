@@ -30,11 +30,11 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from corpus_assets.core.charset import decode_html
-from corpus_assets.core.extract import extract_main_text
-from corpus_assets.core.langid import LanguageIdentifier
-from corpus_assets.core.pii import mask_pii
-from corpus_assets.core.warc_reader import iter_records
+from corpus_assets.core.ingest.charset import decode_html
+from corpus_assets.core.ingest.extract import extract_main_text
+from corpus_assets.core.ingest.langid import LanguageIdentifier
+from corpus_assets.core.privacy.pii import mask_pii
+from corpus_assets.core.ingest.warc_reader import iter_records
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample-crawl"

@@ -1,5 +1,8 @@
 """A small `corpus` Delta table for the mixture tests, made from the bundled sample in seconds.
 
+A pytest plugin (registered in conftest.py), so tests get its fixtures by parameter name and import
+only its plain names (`MIXTURES`, `synthetic_rows`, ...).
+
 Crawled rows: every HTML page of `data/sample-crawl/` through the project's documents stage (charset,
 resiliparse, lid.176), without the filters, dedup or PII masking (the mixture code does not care).
 Imported rows: `data/synthetic/synthetic-qa.jsonl` as the source `synthetic-qa`, `synthetic = true`,
@@ -16,15 +19,16 @@ import polars as pl
 import pytest
 from deltalake import write_deltalake
 
-from corpus_assets.core.documents import DocumentSettings, record_to_row
-from corpus_assets.core.langid import LanguageIdentifier
-from corpus_assets.core.shards import Shard
-from corpus_assets.core.warc_reader import iter_records
+from corpus_assets.core.ingest.documents import DocumentSettings, record_to_row
+from corpus_assets.core.ingest.langid import LanguageIdentifier
+from corpus_assets.core.ingest.shards import Shard
+from corpus_assets.core.ingest.warc_reader import iter_records
+from corpus_assets.core.package_data import packaged_mixtures
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample-crawl"
 SYNTHETIC = REPO / "data" / "synthetic" / "synthetic-qa.jsonl"
-MIXTURES = REPO / "mixtures"
+MIXTURES = packaged_mixtures()
 CORPUS_COLUMNS = ["doc_id", "url", "title", "lang", "text", "n_chars"]
 
 

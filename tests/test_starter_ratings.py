@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 import polars as pl
 import pytest
 
-from corpus_assets.core.pii import mask_pii
+from corpus_assets.core.privacy.pii import mask_pii
 from warc_fixtures import REPO
 
 RATINGS = REPO / "data" / "ratings" / "starter-ratings.csv"
