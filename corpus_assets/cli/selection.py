@@ -14,6 +14,7 @@ class Plan:
     ingest: list[str]
     dedup: list[str]
     publish: list[str]
+    mix: list[str]
 
     @property
     def per_shard(self) -> list[str]:
@@ -55,4 +56,4 @@ def plan_selection(select: str | None) -> Plan:
         if unknown:
             raise CliError(f"unknown asset(s) {', '.join(unknown)}; choose from {', '.join(every)}")
         wanted = set().union(*(_siblings(name) for name in names))
-    return Plan(*[[name for name in phases[phase] if name in wanted] for phase in ("ingest", "dedup", "publish")])
+    return Plan(*[[name for name in phases[phase] if name in wanted] for phase in ("ingest", "dedup", "publish", "mix")])

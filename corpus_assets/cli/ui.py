@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 
-from corpus_assets.cli.common import source_uri, warehouse_root
+from corpus_assets.cli.common import mixtures_folder, source_uri, warehouse_root
 
 
 def add_parser(sub) -> None:
@@ -13,6 +13,7 @@ def add_parser(sub) -> None:
     p.add_argument("--port", type=int, default=3000)
     p.add_argument("--warehouse")
     p.add_argument("--source", help="crawl source for the sensor and schedule (default $CORPUS_SOURCE or the sample)")
+    p.add_argument("--mixtures", metavar="DIR", help="mixture specs folder (default $CORPUS_MIXTURES or the packaged examples)")
     p.set_defaults(func=run_ui)
 
 
@@ -23,7 +24,8 @@ def run_ui(args) -> None:
 
     warehouse = warehouse_root(args.warehouse)
     home = prepare_dagster_home(warehouse)
-    env = {**os.environ, "CORPUS_WAREHOUSE": warehouse, "CORPUS_SOURCE": source_uri(args.source), "DAGSTER_HOME": str(home)}
+    env = {**os.environ, "CORPUS_WAREHOUSE": warehouse, "CORPUS_SOURCE": source_uri(args.source),
+           "CORPUS_MIXTURES": mixtures_folder(args.mixtures), "DAGSTER_HOME": str(home)}
     command = [sys.executable, "-m", "dagster", "dev", "-m", "corpus_assets.definitions", "-h", args.host,
                "-p", str(args.port)]
     print(f"warehouse {warehouse}\ndagster home {home}\n" + " ".join(command), flush=True)

@@ -36,3 +36,7 @@ SELECT * FROM delta_scan(getvariable('warehouse') || '/boilerplate_lines');
 -- view: dedup_clusters
 CREATE OR REPLACE VIEW dedup_clusters AS
 SELECT * FROM delta_scan(getvariable('warehouse') || '/dedup_clusters');
+
+-- view: mixtures
+CREATE OR REPLACE VIEW mixtures AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/mixtures');

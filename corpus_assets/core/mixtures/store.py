@@ -24,7 +24,8 @@ from corpus_assets.core.mixtures.errors import MixtureBuildError
 from corpus_assets.core.mixtures.inputs import open_corpus
 from corpus_assets.core.mixtures.manifest import manifest_bytes
 from corpus_assets.core.mixtures.select import ROW_SCHEMA
-from corpus_assets.core.mixtures.spec import MixtureSpec
+from corpus_assets.core.mixtures.spec import MixtureSpec, parse_spec
+from corpus_assets.core.mixtures.tokens import APPROX_RULE_ID
 
 TABLE = "mixtures"
 TOKEN_CACHE_TABLE = "mixture_token_counts"
@@ -135,6 +136,67 @@ def stored_build(warehouse: str, name: str, version: int | None = None,
     except FileNotFoundError:
         raise MixtureBuildError(f"mixture {name}: the manifest of build version {build_version} is missing ({uri})") from None
     return StoredBuild(name, build_version, rows, manifest, uri)
+
+
+def latest_manifest(warehouse: str, name: str, storage_options: dict[str, str] | None = None
+                    ) -> tuple[int, dict[str, Any]] | None:
+    """(version, manifest) of the latest build of `name`; None when it has not been built."""
+    builds = build_versions(warehouse, name, storage_options)
+    if not builds:
+        return None
+    try:
+        return builds[-1], read_manifest_uri(manifest_uri(warehouse, name, builds[-1]))
+    except FileNotFoundError:
+        raise MixtureBuildError(f"mixture {name}: the manifest of build version {builds[-1]} is missing "
+                                f"({manifest_uri(warehouse, name, builds[-1])})") from None
+
+
+def build_status(warehouse: str, spec: MixtureSpec, storage_options: dict[str, str] | None = None) -> dict[str, Any]:
+    """Whether `spec`'s mixture is built as it stands: `status` is `not built`, `spec changed`,
+    `corpus changed` (built on an older corpus version) or `up to date`."""
+    latest = latest_manifest(warehouse, spec.name, storage_options)
+    corpus_uri = f"{warehouse}/corpus"
+    corpus_version = (DeltaTable(corpus_uri, storage_options=storage_options or None).version()
+                      if table_exists(corpus_uri, storage_options) else None)
+    status = {"mixture": spec.name, "spec_hash": spec.spec_hash, "built_version": None,
+              "corpus_version": None, "rows": None, "tokens": None, "status": "not built"}
+    if latest is None:
+        return status
+    version, manifest = latest
+    built_on = manifest["inputs"]["corpus"]["delta_version"]
+    status.update(built_version=version, corpus_version=built_on,
+                  rows=manifest["totals"]["rows"], tokens=manifest["totals"]["tokens"])
+    if manifest["spec_hash"] != spec.spec_hash:
+        status["status"] = "spec changed"
+    elif corpus_version is not None and built_on != corpus_version:
+        status["status"] = f"corpus changed (v{built_on} -> v{corpus_version})"
+    else:
+        status["status"] = "up to date"
+    return status
+
+
+def spec_of_build(manifest: dict[str, Any], current: MixtureSpec | None = None) -> MixtureSpec:
+    """The spec a build was made from, as its manifest records it (normalised): `current` when it is
+    unchanged, else rebuilt from the manifest (a tokenizer.json is taken from `current` when it is the same
+    file content). Exports and spot checks of an earlier build use this, not the edited spec."""
+    if current is not None and current.spec_hash == manifest["spec_hash"]:
+        return current
+    recorded = manifest["spec"]
+    name = recorded["name"]
+    tokenizer_path = None
+    if recorded["tokenizer"] != APPROX_RULE_ID:
+        if current is None or current.tokenizer_id != recorded["tokenizer"]:
+            raise MixtureBuildError(f"mixture {name}: the build used the tokenizer {recorded['tokenizer']}, which the "
+                                    "spec no longer names; restore that tokenizer.json in the spec to use this build")
+        tokenizer_path = current.tokenizer_path
+    data = {key: recorded[key] for key in ("name", "seed", "allow_shortfall", "derived_from", "stages")
+            if recorded.get(key) is not None}
+    spec = parse_spec(data, origin=f"{name} (spec {manifest['spec_hash']} as built)")
+    spec._tokenizer_path = tokenizer_path
+    if spec.spec_hash != manifest["spec_hash"]:
+        raise MixtureBuildError(f"mixture {name}: its manifest's spec does not hash to {manifest['spec_hash']} "
+                                f"(got {spec.spec_hash}); was it written by another version of corpus_assets?")
+    return spec
 
 
 def read_rows(warehouse: str, name: str, version: int | None = None,
