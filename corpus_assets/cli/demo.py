@@ -44,7 +44,7 @@ def run_demo(args) -> None:
          "GROUP BY reason ORDER BY documents DESC, reason LIMIT 8")
     show("Duplicate clusters", "SELECT dedup_kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
                                "count(*) FILTER (WHERE NOT is_kept) AS removed FROM dedup_clusters GROUP BY ALL ORDER BY 1")
-    mixture = _show_mixture(warehouse, mixtures_folder(args.mixtures))
+    mixture = show_mixture(warehouse, mixtures_folder(args.mixtures))
     corpus = _command_path()
     print(f"""
 Next:
@@ -59,7 +59,7 @@ Next:
 Warehouse (Delta tables): {warehouse}""")
 
 
-def _show_mixture(warehouse: str, folder: str) -> str:
+def show_mixture(warehouse: str, folder: str) -> str:
     """Print the first built mixture of the specs folder (stage by stage: target vs achieved share); its name."""
     import polars as pl
 

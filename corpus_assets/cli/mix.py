@@ -21,13 +21,17 @@ def add_parser(sub) -> None:
     build.add_argument("--workers", type=int, default=1, help="mixture runs at once (default 1)")
     build.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
 
-    _command(mix, "list", "every mixture: spec hash, built version, rows, tokens, whether it is up to date", run_list)
+    listing = _command(mix, "list", "every mixture: spec hash, built version, rows, tokens, whether it is up to date",
+                       run_list)
+    listing.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     diff = _command(mix, "diff", "documents, rows and tokens added and removed per source between two builds", run_diff)
     diff.add_argument("name", metavar="NAME")
     diff.add_argument("--from", dest="from_version", type=int, metavar="V",
                       help="mixtures table version to compare from (default: the build before --to)")
     diff.add_argument("--to", dest="to_version", type=int, metavar="V", help="table version to compare to (default: latest)")
+    diff.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                      help="table (with a header line naming both builds), csv or json")
 
     spot = _command(mix, "spot-check", "a seeded sample of each synthetic source as a rating sheet", run_spot_check)
     spot.add_argument("name", metavar="NAME")
@@ -131,8 +135,9 @@ def run_list(args) -> None:
         rows.append({"mixture": stem, "status": f"spec error: {error}"})
     if not rows:
         raise CliError(f"no mixture specs in {catalog.folder}")
-    print(f"specs {catalog.folder}")
-    sys.stdout.write(format_table(pl.DataFrame(rows, infer_schema_length=None).to_arrow()))
+    if args.format == "table":
+        print(f"specs {catalog.folder}")
+    sys.stdout.write(format_table(pl.DataFrame(rows, infer_schema_length=None).to_arrow(), args.format))
 
 
 def run_diff(args) -> None:
@@ -160,10 +165,11 @@ def run_diff(args) -> None:
     def spec_of(rows: pl.DataFrame) -> str:
         return rows["spec_hash"][0] if rows.height else "not built"
 
-    print(f"mixture {name}: version {from_version} (spec {spec_of(old)}, {old.height} rows, "
-          f"{old['n_tokens'].sum():,} tokens) -> version {to_version} (spec {spec_of(new)}, {new.height} rows, "
-          f"{new['n_tokens'].sum():,} tokens)")
-    sys.stdout.write(format_table(diff.to_arrow()))
+    if args.format == "table":
+        print(f"mixture {name}: version {from_version} (spec {spec_of(old)}, {old.height} rows, "
+              f"{old['n_tokens'].sum():,} tokens) -> version {to_version} (spec {spec_of(new)}, {new.height} rows, "
+              f"{new['n_tokens'].sum():,} tokens)")
+    sys.stdout.write(format_table(diff.to_arrow(), args.format))
 
 
 def run_spot_check(args) -> None:

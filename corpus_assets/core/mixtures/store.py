@@ -203,7 +203,7 @@ def read_rows(warehouse: str, name: str, version: int | None = None,
               storage_options: dict[str, str] | None = None) -> pl.DataFrame:
     """The rows of partition `name` at table `version` (default: the latest); empty when it has none."""
     table = DeltaTable(mixtures_uri(warehouse), version=version, storage_options=storage_options or None)
-    dataset = table.to_pyarrow_dataset(partitions=[(PARTITION_COLUMN, "=", name)])
+    dataset = table.to_pyarrow_dataset(file_pruning_predicate=[(PARTITION_COLUMN, "=", name)])
     frame = pl.from_arrow(dataset.to_table(filter=ds.field(PARTITION_COLUMN) == name))
     return frame.select(list(ROW_SCHEMA)).cast(ROW_SCHEMA) if frame.height else pl.DataFrame(schema=ROW_SCHEMA)
 
