@@ -60,7 +60,8 @@ Warehouse (Delta tables): {warehouse}""")
 
 
 def show_mixture(warehouse: str, folder: str) -> str:
-    """Print the first built mixture of the specs folder (stage by stage: target vs achieved share); its name."""
+    """Print the built mixtures of the specs folder in one line, then the first one stage by stage (target vs
+    achieved share); return its name."""
     import polars as pl
 
     from corpus_assets.core.mixtures.catalog import scan_specs
@@ -68,20 +69,28 @@ def show_mixture(warehouse: str, folder: str) -> str:
     from corpus_assets.core.mixtures.manifest import source_table
     from corpus_assets.core.mixtures.store import stored_build
 
-    for name, spec in scan_specs(folder).specs.items():
+    specs = scan_specs(folder).specs
+    built = {}
+    for name in specs:
         try:
-            build = stored_build(warehouse, name)
+            built[name] = stored_build(warehouse, name)
         except MixtureBuildError:
             continue
-        table = source_table(build.manifest).select(
-            "stage", "source", pl.col("target_share").alias("target"), pl.col("share").round(4), "tokens", "documents",
-            "rows", "copies", pl.col("shortfall_tokens").alias("short"))
-        print(f"Mixture {name} ({spec.description or 'see its spec'}; spec {build.manifest['spec_hash']}, "
-              f"table version {build.version}, corpus version {build.manifest['inputs']['corpus']['delta_version']}):\n"
-              + format_table(table.to_arrow()))
-        return name
-    print("No mixture was built (see `corpus mix list`).\n")
-    return "NAME"
+    if not built:
+        print("No mixture was built (see `corpus mix list`).\n")
+        return "NAME"
+    print("Mixtures: " + "; ".join(
+        f"{name} ({build.manifest['totals']['rows']:,} rows, {build.manifest['totals']['tokens']:,} tokens"
+        + "".join(f", {item['source']} short by {item['shortfall_tokens']:,} tokens"
+                  for item in build.manifest["shortfalls"]) + ")" for name, build in built.items()) + "\n")
+    name, build = next(iter(built.items()))
+    table = source_table(build.manifest).select(
+        "stage", "source", pl.col("target_share").alias("target"), pl.col("share").round(4), "tokens", "documents",
+        "rows", "copies", pl.col("shortfall_tokens").alias("short"))
+    print(f"Mixture {name} ({specs[name].description or 'see its spec'}; spec {build.manifest['spec_hash']}, "
+          f"table version {build.version}, corpus version {build.manifest['inputs']['corpus']['delta_version']}):\n"
+          + format_table(table.to_arrow()))
+    return name
 
 
 def _command_path() -> str:
