@@ -26,11 +26,12 @@ from corpus_assets.defs.mixtures.specs import MixtureSpecs
 GROUPS = {group.name for group in check_groups("mixtures")}
 
 
-def materialize(warehouse, name, specs_folder=MIXTURES, instance=None):
-    instance = instance or dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("mixtures", [name])
-    return dg.materialize([mixtures, mixtures_checks], partition_key=name, instance=instance, resources={
-        "warehouse": Warehouse(uri=str(warehouse)), "mixture_specs": MixtureSpecs(folder=str(specs_folder))})
+def materialize(warehouse, name, specs_folder=MIXTURES):
+    # entered, so Dagster's current definitions-state storage is this instance's (not one an earlier test left)
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("mixtures", [name])
+        return dg.materialize([mixtures, mixtures_checks], partition_key=name, instance=instance, resources={
+            "warehouse": Warehouse(uri=str(warehouse)), "mixture_specs": MixtureSpecs(folder=str(specs_folder))})
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +146,11 @@ def sensor_result(instance, folder):
 
 
 def test_the_sensor_registers_new_spec_files_and_requests_their_builds(tmp_path):
-    instance = dg.DagsterInstance.ephemeral()
+    with dg.DagsterInstance.ephemeral() as instance:
+        check_the_sensor(instance, tmp_path)
+
+
+def check_the_sensor(instance, tmp_path):
     folder = tmp_path / "specs"
     shutil.copytree(MIXTURES, folder)
     first = sensor_result(instance, folder)

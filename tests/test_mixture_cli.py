@@ -57,7 +57,8 @@ def test_materialize_builds_every_mixture_after_the_corpus_and_the_demo_shows_on
     capsys.readouterr()
     assert show_mixture(str(sample_warehouse), str(MIXTURES)) == "web-curriculum-v1"
     out = capsys.readouterr().out
-    assert out.startswith("Mixture web-curriculum-v1 (") and "low-resource" in out and "web_zh" in out
+    assert out.startswith("Mixtures: web-curriculum-v1 (") and "web-en-zh-v1-real-only (" in out
+    assert "\nMixture web-curriculum-v1 (" in out and "low-resource" in out and "web_zh" in out
 
 
 def test_mix_build_runs_through_dagster_and_list_says_what_is_built(warehouse, capsys):

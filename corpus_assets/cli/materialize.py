@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
     p.add_argument("--select", help="comma-separated assets (default: all)")
     p.add_argument("--max-files", type=int, help="only the first N WARC files of each crawl")
     p.add_argument("--missing", action="store_true",
-                   help="only shards whose selected assets are not materialized (e.g. the ones that failed)")
+                   help="only shards whose selected assets are not materialized (e.g. the ones that failed), and "
+                        "mixtures not built as their spec and the corpus stand now")
     p.add_argument("--stale", action="store_true",
                    help="(re)publish corpus only for shards whose inputs changed after it was published")
     p.add_argument("--format", choices=["warc", "wet"], help="read WARC (default) or WET files")
@@ -56,9 +57,9 @@ def materialize(args) -> MaterializeResult:
     from corpus_assets.cli.instance import open_instance, prepare_dagster_home
     from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
                                           run_partitions, worker_pool)
-    from corpus_assets.core.mixtures.store import build_status
     from corpus_assets.core.ingest.ccsource import CrawlSource
     from corpus_assets.core.mixtures.catalog import load_all
+    from corpus_assets.core.mixtures.store import build_status
     from corpus_assets.core.package_data import default_filter_config
     from corpus_assets.core.quality.filter_config import load_filter_config
     from corpus_assets.defs.corpus.publishing import stale_shards
