@@ -57,7 +57,7 @@ from corpus_assets.core.ingest.warc_reader import iter_records  # noqa: E402
 
 DEFAULT_EVALDATA = "/work/shared/data/extraction/trafilatura-evaldata.json"
 DEFAULT_SOURCE = "/work/shared/data/sample-crawl"
-DEFAULT_PEER_PYTHON = "/work/peer-venv/bin/python"
+DEFAULT_PEER_PYTHON = str(REPO / "benchmarks" / "peer" / ".venv" / "bin" / "python")  # make bench-peer-venv
 PEER_TIMEOUT_S = 1.0
 
 # The peer's extraction, run inside the peer venv: JSONL {url, html} in -> JSONL {url, text, wall, cpu} out.
@@ -292,6 +292,13 @@ def main() -> None:
     ap.add_argument("--no-variants", action="store_true", help="skip the resiliparse option variants")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "extraction.md"))
     args = ap.parse_args()
+    if not Path(args.evaldata).is_file() or not Path(args.source).is_dir():
+        raise SystemExit(f"bench_extraction: needs trafilatura's evaluation snippets and the crawl holding their pages "
+                         f"(not in the repository): pass --evaldata FILE --source DIR (defaults: {DEFAULT_EVALDATA}, "
+                         f"{DEFAULT_SOURCE})")
+    if args.peer_python and not Path(args.peer_python).exists():
+        print(f"no peer venv at {args.peer_python} (`make bench-peer-venv`): the peer is skipped")
+        args.peer_python = ""
 
     evaldata = json.load(open(args.evaldata, encoding="utf-8"))
     t = time.perf_counter()

@@ -6,7 +6,7 @@ Measures, on one core (one process):
   * WARC read only (fastwarc, gzip, digests);
   * the `documents` stage (charset, resiliparse extraction, fastText lid.176);
 and, through Dagster (`corpus materialize`, all cores), the whole per-shard pipeline.
-With --peer-python (a venv with datatrove, see ../shared/bench/peer_datatrove_fineweb.py) it runs the
+With --peer-python (the peer's venv, `make bench-peer-venv`: benchmarks/peer/.venv/bin/python) it runs the
 datatrove FineWeb pipeline over the same files and prints the ratio. Figures go to stdout.
 """
 from __future__ import annotations
@@ -70,7 +70,7 @@ def bench_dagster(source_dir: str, crawl: str, workers: int, shard_size: int) ->
 
 
 def bench_peer(peer_python: str, crawl_dir: Path) -> tuple[int, float, str]:
-    script = REPO.parent / "shared" / "bench" / "peer_datatrove_fineweb.py"
+    script = REPO / "benchmarks" / "peer" / "peer_datatrove_fineweb.py"
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([peer_python, str(script), str(crawl_dir), tmp], capture_output=True, text=True,
                              check=True, cwd=script.parent).stdout
@@ -86,6 +86,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--peer-python", help="python of a venv with datatrove (skip the peer if not given)")
     args = parser.parse_args()
+    if not Path(args.source).is_dir():
+        raise SystemExit(f"bench_pipeline: no crawl source at {args.source}; pass --source DIR "
+                         "(the bundled sample: --source data/sample-crawl)")
 
     source = CrawlSource(args.source)
     files = source.list_files(args.crawl)

@@ -58,14 +58,15 @@ from corpus_assets.core.quality.decisions import decide  # noqa: E402
 from corpus_assets.core.ingest.documents import DocumentSettings, ShardStats, iter_shard_documents  # noqa: E402
 from corpus_assets.core.quality.filter_config import config_hash, load_filter_config, parse_filter_config  # noqa: E402
 from corpus_assets.core.ingest.langid import LanguageIdentifier  # noqa: E402
-from corpus_assets.core.safety.tags import BadWords, UrlBlocklist  # noqa: E402
+from corpus_assets.core.safety.badwords import BadWords  # noqa: E402
+from corpus_assets.core.safety.blocklist import UrlBlocklist  # noqa: E402
 from corpus_assets.core.ingest.shards import Shard  # noqa: E402
 from corpus_assets.core.corpus.corpus_table import corpus_frame  # noqa: E402
 from corpus_assets.core.quality.signals_table import SIGNALS_INPUT, signals_frame  # noqa: E402
 
 DEFAULT_SOURCE = "/work/shared/data/sample-crawl"
-DEFAULT_PEER_PYTHON = "/work/peer-venv/bin/python"
-PEER_SCRIPT = Path("/work/shared/bench/peer_datatrove_fineweb.py")
+DEFAULT_PEER_PYTHON = str(REPO / "benchmarks" / "peer" / ".venv" / "bin" / "python")  # make bench-peer-venv
+PEER_SCRIPT = REPO / "benchmarks" / "peer" / "peer_datatrove_fineweb.py"
 CORPUS_SOURCE_COLUMNS = ["doc_id", "crawl", "shard", "url", "url_host", "fetch_time", "warc_path",
                          "warc_record_offset", "warc_record_length", "title", "text", "lang", "lang_score"]
 SPOT_SIGNALS = ["gopher_word_count", "fineweb_dup_line_char_frac", "fineweb_line_punct_frac",
@@ -219,6 +220,11 @@ def main() -> None:
                     help="where to write the zh spot-check ('' to skip)")
     ap.add_argument("--spot-n", type=int, default=20)
     args = ap.parse_args()
+    if not Path(args.source).is_dir():
+        raise SystemExit(f"bench_stages: no crawl source at {args.source}; pass --source DIR "
+                         "(the bundled sample: --source data/sample-crawl)")
+    if args.peer and not Path(args.peer_python).exists():
+        raise SystemExit(f"bench_stages: no peer venv at {args.peer_python}; run `make bench-peer-venv` or pass --peer-python")
     say = Report()
 
     source = CrawlSource(args.source)

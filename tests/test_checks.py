@@ -9,7 +9,7 @@ from corpus_assets.core.checks.suites import check_groups
 from corpus_assets.core.lake.delta_tables import replace_partition_frame
 from corpus_assets.cli.instance import open_instance
 from corpus_assets.cli.runner import cli_run_config, register_partitions, run_environment, run_partitions
-from warc_fixtures import warc_response, write_crawl
+from warc_fixtures import REPO, warc_response, write_crawl
 
 TABLES = ("documents", "signals", "decisions", "corpus", "dedup_clusters", "mixtures")
 
@@ -70,3 +70,23 @@ def test_a_failing_blocking_check_stops_downstream_assets(tmp_path):
     assert latest_evaluation(instance, "documents", "schema", key).passed
     assert "expect_column_values_to_be_unique(doc_id)" in str(evaluation.metadata)
     assert not (tmp_path / "wh" / "signals").exists()
+
+
+def test_a_failed_shard_stops_neither_the_others_nor_the_report(tmp_path, capfd):
+    """One shard fails its blocking check; the other is deduplicated and published; the command ends
+    with one line per failed shard, and --missing re-runs exactly that shard."""
+    html = "<html><body><article><p>" + "A real paragraph with enough words to be a document. " * 20 + "</p></article></body></html>"
+    record = warc_response("https://dup.example/page", html.encode())
+    good = next((REPO / "data" / "sample-crawl" / "crawl-data" / "CC-SAMPLE-2026-07").rglob("*.warc.gz")).read_bytes()
+    write_crawl(tmp_path / "src", "CC-MIXED", {"a.warc.gz": good, "b.warc.gz": record + record})
+    args = ["materialize", "--source", str(tmp_path / "src"), "--warehouse", str(tmp_path / "wh"), "--workers", "2"]
+    assert main(args) == 1
+    out, err = capfd.readouterr()
+    failed = [line for line in out.splitlines() if line.startswith("  CC-MIXED/")]
+    assert len(failed) == 1 and "CC-MIXED/00001" in failed[0] and "documents" in failed[0]
+    assert len(err.strip().splitlines()) == 1 and "--missing" in err
+    assert "Traceback" not in out + err and len((out + err).splitlines()) < 30
+    assert set(pl.read_delta(str(tmp_path / "wh" / "corpus"))["shard"]) == {"00000"}
+    assert main(args + ["--missing"]) == 1
+    out, _ = capfd.readouterr()
+    assert "for 1 with" in out and "CC-MIXED/00000" not in out.split("deduplicating")[0]

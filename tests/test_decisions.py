@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -76,7 +77,7 @@ def test_shipped_config_loads(config):
 
 def test_config_hash_is_stable_and_content_sensitive(config, tmp_path):
     h = config_hash(config)
-    assert len(h) == 16 and int(h, 16) >= 0
+    assert re.fullmatch(r"[0-9a-f]{16}", h), h
     assert config_hash(load_filter_config(CONFIG)) == h
 
     raw = raw_config()

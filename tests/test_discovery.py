@@ -46,12 +46,14 @@ def test_daily_schedule_registers_and_requests_new_shards(tmp_path):
 
 def check_schedule(instance, tmp_path):
     source = CommonCrawlSource(uri=str(copy_sample(tmp_path / "src")), crawls=["CC-SAMPLE-2026-07"])
-    context = dg.build_schedule_context(instance=instance, resources={"cc_source": source})
-    requests = daily_crawl_check(context)
+    # contexts closed by `with`: an open one leaves the instance's state storage as the process's current
+    # one, and the next test in this process that loads the definitions fails on its dead instance
+    with dg.build_schedule_context(instance=instance, resources={"cc_source": source}) as context:
+        requests = daily_crawl_check(context)
     assert [r.partition_key for r in requests] == ["CC-SAMPLE-2026-07/00000", "CC-SAMPLE-2026-07/00001"]
     assert instance.get_dynamic_partitions(warc_shards.name) == ["CC-SAMPLE-2026-07/00000", "CC-SAMPLE-2026-07/00001"]
-    assert isinstance(daily_crawl_check(dg.build_schedule_context(instance=instance, resources={"cc_source": source})),
-                      dg.SkipReason)
+    with dg.build_schedule_context(instance=instance, resources={"cc_source": source}) as context:
+        assert isinstance(daily_crawl_check(context), dg.SkipReason)
 
 
 def test_sensor_cursor_remembers_the_files_it_has_seen(tmp_path):

@@ -1,33 +1,22 @@
 """PII masking: both directions (must mask / must survive), validators, the vectorised
-column path, and real Common Crawl pages (frozen snippets + a live scan of the shared
-sample crawl when it is available)."""
+column path, and real Common Crawl pages (frozen snippets + a scan of the bundled sample crawl)."""
 from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from corpus_assets.core.privacy.pii import (
-    PATTERNS,
-    PII_TYPES,
-    PLACEHOLDERS,
-    cn_id_valid,
-    find_pii,
-    iban_valid,
-    luhn_valid,
-    mask_pii,
-    mask_pii_column,
-)
-from corpus_assets.core.privacy import pii as pii_mod
+from corpus_assets.core.privacy.patterns import PATTERNS
+from corpus_assets.core.privacy.pii import PII_TYPES, PLACEHOLDERS, find_pii, mask_pii, mask_pii_column
+from corpus_assets.core.privacy.validators import cn_id_valid, iban_valid, luhn_valid
+import pii_oracle
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "pii"
 REPO = HERE.parent
-SHARED = Path("/work/shared/data")
 
 
 def masked(text: str) -> str:
@@ -155,10 +144,8 @@ def test_real_snippets(row):
     """Short snippets copied from real sample-crawl pages, outputs checked by eye."""
     out = masked(row["text"])
     assert out == row["expected"]
-    if row["kind"] == "neg":
-        assert out == row["text"]
-    else:
-        assert any(p in out for p in PLACEHOLDERS.values())
+    assert (out == row["text"]) == (row["kind"] == "neg")
+    assert any(p in out for p in PLACEHOLDERS.values()) == (row["kind"] != "neg")
 
 
 def test_real_snippets_cover_every_type():
@@ -221,10 +208,9 @@ def test_column_path():
         assert out.schema[f"pii_{t}_count"] == pl.Int32
     assert out.schema["text_masked"] == pl.String
     rows = out.rows(named=True)
-    for r in rows:
-        if r["body"] is None:
-            assert r["text_masked"] is None and all(r[f"pii_{t}_count"] == 0 for t in PII_TYPES)
-            continue
+    assert [r["text_masked"] for r in rows if r["body"] is None] == [None]
+    assert all(r[f"pii_{t}_count"] == 0 for r in rows if r["body"] is None for t in PII_TYPES)
+    for r in (r for r in rows if r["body"] is not None):
         m, c = mask_pii(r["body"])
         assert r["text_masked"] == m
         assert {t: r[f"pii_{t}_count"] for t in PII_TYPES} == c
@@ -242,13 +228,13 @@ def test_python_candidates_match_rust():
     for name, pat in PATTERNS.items():
         rust = ser.str.extract_all(pat).to_list()
         for t, r in zip(texts, rust):
-            py = [m for _, m in pii_mod._python_candidates(t).get(name, [])]
+            py = [m for _, m in pii_oracle.python_candidates(t).get(name, [])]
             r = r or []
-            if name == "email_obf" and not pii_mod._OBF_BRACKET.search(t):
+            if name == "email_obf" and not pii_oracle.OBF_BRACKET.search(t):
                 continue  # pre-check (same one the column path uses)
             if name == "email_words" and " dot " not in t.lower():
                 continue
-            if name in pii_mod._DIGIT_PATTERNS:  # clusters < 7 chars cannot hold a valid match
+            if name in pii_oracle.DIGIT_PATTERNS:  # clusters < 7 chars cannot hold a valid match
                 py, r = [c for c in py if len(c) >= 7], [c for c in r if len(c) >= 7]
             if name == "ipv6":  # only candidates that _detect would look at
                 keep = lambda c: "::" in c or c.count(":") == 7  # noqa: E731
@@ -257,14 +243,6 @@ def test_python_candidates_match_rust():
 
 
 # --------------------------------------------------------------------------- real pages
-
-
-def _warc_paths() -> list[Path]:
-    roots = [SHARED / "sample-crawl", SHARED / "cc-excerpts", REPO / "data" / "sample-crawl"]
-    for root in roots[:2]:
-        if root.exists():
-            return sorted(p for r in roots[:2] if r.exists() for p in r.rglob("*.warc.gz"))
-    return sorted(roots[2].rglob("*.warc.gz")) if roots[2].exists() else []
 
 
 def _extract_pages(paths: list[Path]) -> pl.DataFrame:
@@ -276,34 +254,40 @@ def _extract_pages(paths: list[Path]) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def real_pages() -> pl.DataFrame:
-    paths = _warc_paths()
-    if not paths:
-        pytest.skip("no sample crawl available")
-    return _extract_pages(paths)
+    """Main text of every HTML page of the bundled sample crawl (587 pages)."""
+    return _extract_pages(sorted((REPO / "data" / "sample-crawl").rglob("*.warc.gz")))
+
+
+def _mask_with_oracle(text: str) -> str:
+    spans = pii_oracle.find_pii_oracle(text)
+    out, pos = [], 0
+    for s, e, typ in spans:
+        out += [text[pos:s], PLACEHOLDERS[typ]]
+        pos = e
+    return "".join(out) + text[pos:]
 
 
 def test_real_pages_scan(real_pages):
-    """Scan real pages: both paths agree, nothing that must survive is masked, throughput."""
+    """Scan real pages: the Polars candidates and the pure-Python oracle's give the same masked
+    text, nothing that must survive is masked, and every page's PII of the common kinds is found."""
     df = real_pages.filter(pl.col("text").str.len_chars() > 0)
-    mask_pii_column(df.head(20))  # warm-up (regex compilation)
-    t0 = time.perf_counter()
+    assert df.height > 500
     out = mask_pii_column(df)
-    per_doc_ms = (time.perf_counter() - t0) / df.height * 1e3
-    print(f"mask_pii_column: {per_doc_ms:.3f} ms/doc over {df.height} real pages")
-    assert per_doc_ms < 1.5  # target is <= 0.3 ms/doc; generous bound for slow CI
     totals = out.select(pl.col("^pii_.*_count$").sum()).row(0, named=True)
     print(totals)
     masked_texts = out.get_column("text_masked").to_list()
-    for t, m in zip(df.get_column("text").to_list()[:300], masked_texts[:300]):
-        assert mask_pii(t)[0] == m
+    for t, m in zip(df.get_column("text").to_list(), masked_texts):
+        assert _mask_with_oracle(t) == m
     joined = "\n".join(masked_texts)
     # section headings such as "12.2.2.1. Vorbereitende Schritte" are never taken for IPs
-    for heading in re.findall(r"(?m)^\d{1,2}\.\d{1,2}\.\d{1,2}\.\d{1,2}\.", "\n".join(df.get_column("text"))):
+    headings = re.findall(r"(?m)^\d{1,2}\.\d{1,2}\.\d{1,2}\.\d{1,2}\.", "\n".join(df.get_column("text")))
+    assert headings
+    for heading in headings:
         assert heading in joined
     # placeholders never glue to digits (a partial number would be left behind)
     assert not re.search(r"\d<(?:PHONE|CARD|ID_NUMBER)>|<(?:PHONE|CARD|ID_NUMBER)>\d", joined)
-    if "CC-SAMPLE-2026" in str(_warc_paths()[0]) and str(SHARED) in str(_warc_paths()[0]):
-        assert totals["pii_email_count"] > 100 and totals["pii_phone_count"] > 50
+    # contact pages, imprints and server docs of the sample: e-mails, phones and IPs are found
+    assert totals["pii_email_count"] > 50 and totals["pii_phone_count"] > 50 and totals["pii_ip_count"] > 10
 
 
 def test_international_prefix_in_parentheses_is_masked():

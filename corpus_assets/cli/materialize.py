@@ -1,9 +1,10 @@
-"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run four phases.
+"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run five phases.
 
 1. one `ingest_shard` run per shard (documents, signals, decisions, dedup signatures);
 2. one `deduplicate` run over every shard that has signatures;
 3. one `publish_corpus` run per shard that ingested, plus the shards whose duplicates changed;
-4. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
+4. one `summarize` run: the crawl-wide summary;
+5. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
 
 A shard that fails never stops the others: later phases run for every shard that succeeded, and the
 command ends with one line per failed shard (shard, step, first error) and exits non-zero. Mixtures are
@@ -48,7 +49,7 @@ def add_parser(sub) -> None:
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warehouse", help="warehouse root (default $CORPUS_WAREHOUSE or ./warehouse)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="shard runs at once (default: cores)")
-    p.add_argument("--shard-size", type=int, default=1, help="WARC files per partition (default 1)")
+    p.add_argument("--shard-size", type=int, help="WARC files per partition (default 1 for a local source, 100 for a remote one)")
     p.add_argument("--mixtures", metavar="DIR", help="mixture specs folder (default $CORPUS_MIXTURES or the packaged examples)")
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")
 
@@ -62,9 +63,9 @@ def materialize(args) -> MaterializeResult:
     from corpus_assets.core.mixtures.store import build_status
     from corpus_assets.core.package_data import default_filter_config
     from corpus_assets.core.quality.filter_config import load_filter_config
+    from corpus_assets.core.ingest.shards import plan_source_shards
     from corpus_assets.defs.corpus.publishing import stale_shards
     from corpus_assets.defs.mixtures.partitions import register_mixtures
-    from corpus_assets.defs.sources.cc_source import plan_source_shards
 
     source = source_uri(args.source)
     warehouse = warehouse_root(args.warehouse)
@@ -128,9 +129,8 @@ def materialize(args) -> MaterializeResult:
     stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
-              f"{', ...' if len(stale) > 1 else ''}); "
-              f"changed after it was published; refresh with `corpus materialize --select dedup_clusters,corpus --stale`",
-              flush=True)
+              f"{', ...' if len(stale) > 1 else ''}); refresh with "
+              f"`corpus materialize --select dedup_clusters,corpus --stale`", flush=True)
     return result
 
 
@@ -144,8 +144,8 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
                mixture_keys: Callable[[], list[str]] = list) -> list[str]:
     """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
-    shards whose duplicates changed, then, when all of them succeeded, one run per mixture of
-    `mixture_keys()` (asked after the corpus is published); returns the affected shards."""
+    shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
+    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards."""
     failed: set[str] = set()
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
@@ -163,6 +163,8 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
         ready = [key for key in publish_keys if key not in failed]
         failed |= {o.partition for o in run(ready + sorted(set(affected) - set(ready) - failed), plan.publish,
                                             "publish_corpus") if not o.success}
+    if plan.report:
+        run([None], plan.report, "summarize")
     if plan.mix:
         if failed:
             print(f"mixtures not built: {len(failed)} shard(s) failed, so the corpus is incomplete", flush=True)

@@ -36,12 +36,16 @@ def corpus_job() -> dg.JobDefinition:
     return _job("publish_corpus")
 
 
+def summary_job() -> dg.JobDefinition:
+    return _job("summarize")
+
+
 def mixtures_job() -> dg.JobDefinition:
     return _job("build_mixtures")
 
 
 JOB_FACTORIES = {"ingest_shard": ingest_job, "deduplicate": dedup_job, "publish_corpus": corpus_job,
-                 "build_mixtures": mixtures_job}
+                 "summarize": summary_job, "build_mixtures": mixtures_job}
 
 
 @dataclass

@@ -14,6 +14,7 @@ class Plan:
     ingest: list[str]
     dedup: list[str]
     publish: list[str]
+    report: list[str]
     mix: list[str]
 
     @property
@@ -47,6 +48,8 @@ def _siblings(name: str) -> set[str]:
 
 def plan_selection(select: str | None) -> Plan:
     """The plan for `--select a,b,...` (default: every asset)."""
+    from corpus_assets.defs.phases import PHASES
+
     phases = phase_assets()
     every = [name for names in phases.values() for name in names]
     wanted = set(every)
@@ -56,4 +59,4 @@ def plan_selection(select: str | None) -> Plan:
         if unknown:
             raise CliError(f"unknown asset(s) {', '.join(unknown)}; choose from {', '.join(every)}")
         wanted = set().union(*(_siblings(name) for name in names))
-    return Plan(*[[name for name in phases[phase] if name in wanted] for phase in ("ingest", "dedup", "publish", "mix")])
+    return Plan(*[[name for name in phases[phase] if name in wanted] for phase in PHASES])

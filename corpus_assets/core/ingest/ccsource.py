@@ -2,7 +2,8 @@
 
 The same code reads the bundled sample (a local path or `file://` URI laid out like Common Crawl),
 `https://data.commoncrawl.org` and `s3://commoncrawl` (with the optional `s3fs` package). Files are
-streamed, never loaded whole; network opens and listings are retried with backoff.
+streamed, never loaded whole. A permanent error (missing file or crawl, 403/404, refused connection)
+raises `SourceError` at once with one line; transient ones are retried by `core.ingest.retry`.
 """
 from __future__ import annotations
 
@@ -12,19 +13,20 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
 
-from corpus_assets.core.ingest.retry import with_retries
+from corpus_assets.core.ingest.errors import SourceError, SourceNotFound
+from corpus_assets.core.ingest.http_reader import HttpReader
+from corpus_assets.core.ingest.retry import RetryPolicy
+from corpus_assets.core.ingest.s3_reader import S3Reader
 
 CC_COLLINFO_URL = "https://index.commoncrawl.org/collinfo.json"
 _CC_HOSTS = {"data.commoncrawl.org", "commoncrawl"}  # https host, s3 bucket
 PATH_LISTS = {"warc": "warc.paths.gz", "wet": "wet.paths.gz"}
 
-
-class SourceError(RuntimeError):
-    """A source could not be read (missing crawl, missing listing, bad URI)."""
+__all__ = ["CrawlSource", "SourceError", "SourceNotFound", "PATH_LISTS"]
 
 
 class CrawlSource:
-    def __init__(self, uri: str):
+    def __init__(self, uri: str, retry: RetryPolicy = RetryPolicy()):
         if not uri:
             raise SourceError("empty source URI")
         parsed = urlparse(uri)
@@ -32,14 +34,17 @@ class CrawlSource:
         if self.scheme in ("", "file"):
             root = Path(parsed.path if self.scheme == "file" else uri).expanduser().resolve()
             if not root.is_dir():
-                raise SourceError(f"source folder not found: {root}")
+                problem = "is a file, not a folder" if root.exists() else "not found"
+                raise SourceError(f"source folder {problem}: {root}")
             self.root = str(root)
         elif self.scheme in ("http", "https", "s3"):
             self.root = uri.rstrip("/")
         else:
             raise SourceError(f"unsupported source URI scheme {self.scheme!r} in {uri!r} (use a path, file://, https:// or s3://)")
         self.host = parsed.netloc
-        self._http = None
+        self.retry = retry
+        self._http = HttpReader(retry)
+        self._s3 = S3Reader(retry)
 
     def __repr__(self) -> str:
         return f"CrawlSource({self.root!r})"
@@ -58,7 +63,7 @@ class CrawlSource:
     def list_crawls(self) -> list[dict]:
         """Crawls the source knows, newest first, as `{"id": ..., "name": ...}` (Common Crawl's collinfo.json)."""
         if self.host in _CC_HOSTS:
-            data = self._read_bytes_url(CC_COLLINFO_URL)
+            data = self._http.read_bytes(CC_COLLINFO_URL)
         else:
             data = self.read_bytes("collinfo.json")
         try:
@@ -74,9 +79,23 @@ class CrawlSource:
         rel = f"crawl-data/{crawl}/{PATH_LISTS[record_format]}"
         try:
             data = self.read_bytes(rel)
-        except FileNotFoundError as exc:
-            raise SourceError(f"crawl {crawl!r} has no {PATH_LISTS[record_format]} at {self.uri_of(rel)}") from exc
-        return [line.strip() for line in gzip.decompress(data).decode("utf-8").splitlines() if line.strip()]
+        except SourceNotFound as exc:
+            raise SourceError(f"unknown crawl {crawl!r}: no {PATH_LISTS[record_format]} at {self.uri_of(rel)}"
+                              f"{self._known_crawls_hint()}") from exc
+        try:
+            text = gzip.decompress(data).decode("utf-8")
+        except (OSError, EOFError, UnicodeDecodeError) as exc:
+            raise SourceError(f"unreadable file listing {self.uri_of(rel)}: {exc}") from exc
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def _known_crawls_hint(self) -> str:
+        """`; known crawls: A, B, ...` when the source's crawl list can be had in one quick read, else ''."""
+        try:
+            ids = [c["id"] for c in CrawlSource(self.root, RetryPolicy(max_attempts=1)).list_crawls()]
+        except Exception:  # only a hint: the error being reported is the unknown crawl
+            return ""
+        shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+        return f"; known crawls: {shown}" if ids else ""
 
     # -- reading ---------------------------------------------------------------------------------
     def read_bytes(self, rel_path: str) -> bytes:
@@ -86,44 +105,13 @@ class CrawlSource:
     def open(self, rel_path: str) -> BinaryIO:
         """Open one file of the source as a binary stream (read sequentially; nothing is loaded whole)."""
         if self.is_local:
-            return open(Path(self.root, rel_path), "rb")
+            path = Path(self.root, rel_path)
+            try:
+                return open(path, "rb")
+            except FileNotFoundError as exc:
+                raise SourceNotFound(f"missing file {path}") from exc
+            except OSError as exc:
+                raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
         if self.scheme == "s3":
-            return with_retries(lambda: self._s3().open(self.uri_of(rel_path), "rb", block_size=8 << 20),
-                                what=f"open {self.uri_of(rel_path)}")
-        return self._open_url(self.uri_of(rel_path))
-
-    def _open_url(self, url: str) -> BinaryIO:
-        def get():
-            response = self._session().get(url, stream=True, timeout=(15, 120))
-            if response.status_code == 404:
-                response.close()
-                raise FileNotFoundError(url)
-            response.raise_for_status()
-            response.raw.decode_content = True  # undo a transport Content-Encoding only; .gz files stay gzip
-            return response.raw
-        return with_retries(get, what=f"GET {url}")
-
-    def _read_bytes_url(self, url: str) -> bytes:
-        with self._open_url(url) as stream:
-            return stream.read()
-
-    def _session(self):
-        if self._http is None:
-            import requests
-            from requests.adapters import HTTPAdapter
-            from urllib3.util.retry import Retry
-
-            retry = Retry(total=6, backoff_factor=1.0, status_forcelist=(429, 500, 502, 503, 504),
-                          allowed_methods=("GET", "HEAD"), respect_retry_after_header=True)
-            self._http = requests.Session()
-            self._http.mount("https://", HTTPAdapter(max_retries=retry))
-            self._http.mount("http://", HTTPAdapter(max_retries=retry))
-            self._http.headers["User-Agent"] = "corpus_assets (+https://github.com/corpus-assets)"
-        return self._http
-
-    def _s3(self):
-        try:
-            import s3fs
-        except ImportError as exc:
-            raise SourceError("s3:// sources need the s3 extra: pip install 'corpus_assets[s3]'") from exc
-        return s3fs.S3FileSystem(config_kwargs={"retries": {"max_attempts": 10, "mode": "adaptive"}})
+            return self._s3.open(self.uri_of(rel_path))
+        return self._http.open(self.uri_of(rel_path))

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
-from urllib.parse import urlsplit
+
 
 import pyarrow as pa
 
@@ -17,6 +17,7 @@ from corpus_assets.core.ingest.extract import extract_main_text
 from corpus_assets.core.ingest.langid import LanguageIdentifier
 from corpus_assets.core.ingest.shards import Shard
 from corpus_assets.core.ingest.warc_reader import RawRecord, WarcDamaged, iter_records
+from corpus_assets.core.urls import url_host
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def record_to_row(record: RawRecord, shard: Shard, warc_path: str, settings: Doc
     return {
         "doc_id": doc_id_of(record.record_id or f"{record.url} {record.fetch_time}"),
         "url": record.url,
-        "url_host": (urlsplit(record.url).hostname or "").lower(),
+        "url_host": url_host(record.url),
         "crawl": shard.crawl,
         "shard": shard.key.split("/", 1)[1],
         "warc_path": warc_path,
@@ -133,11 +134,13 @@ def record_to_row(record: RawRecord, shard: Shard, warc_path: str, settings: Doc
 
 def iter_shard_documents(source: CrawlSource, shard: Shard, files: list[str], settings: DocumentSettings,
                          stats: ShardStats, langid: LanguageIdentifier,
-                         progress: Callable[[str], None] = log.info) -> Iterator[pa.RecordBatch]:
+                         progress: Callable[[str], None] = log.info,
+                         on_damage: Callable[[str], None] = log.error) -> Iterator[pa.RecordBatch]:
     """Read every file of a shard and yield `documents` rows in record batches, updating `stats`.
 
-    A damaged file contributes the records before the damage; the damage is recorded in
-    `stats.damaged_files` and the next file is read.
+    A damaged file (empty, not a WARC file, truncated, corrupt) contributes the records before the
+    damage; it is reported in one line to `on_damage`, recorded in `stats.damaged_files`, and the next
+    file is read. A source error (missing file, HTTP 404, network down) ends the shard.
     """
     rows: list[dict] = []
     for number, warc_path in enumerate(files, 1):
@@ -164,8 +167,24 @@ def iter_shard_documents(source: CrawlSource, shard: Shard, files: list[str], se
             except WarcDamaged as exc:
                 message = f"{warc_path}: {exc} (kept the {file_records} records before it)"
                 stats.damaged_files.append(message)
-                log.error("damaged WARC file %s", message)
+                on_damage(f"damaged WARC file {message}")
         progress(f"file {number}/{len(files)} {warc_path}: {stats.records_read} records, "
                  f"{stats.documents} documents, {stats.documents / max(stats.seconds, 1e-9):.0f} docs/s")
     if rows:
         yield pa.RecordBatch.from_pylist(rows, schema=DOCUMENTS_SCHEMA)
+
+
+def empty_reason(stats: ShardStats) -> str:
+    """Why a shard wrote no documents, in one line ('' when it wrote some): damaged files, no records,
+    or every record skipped (with the commonest reasons)."""
+    if stats.documents:
+        return ""
+    reasons = []
+    if stats.damaged_files:
+        reasons.append(f"{len(stats.damaged_files)} of {stats.files} files damaged")
+    if stats.records_read == 0:
+        reasons.append("no records read")
+    else:
+        top = ", ".join(f"{reason}={count}" for reason, count in stats.skips.most_common(3))
+        reasons.append(f"all {stats.records_read} records skipped ({top})")
+    return "; ".join(reasons)

@@ -1,4 +1,4 @@
-"""Shard keys: a partition is a contiguous range of one crawl's WARC files.
+"""Shard keys and shard plans: a partition is a contiguous range of one crawl's WARC files.
 
 A key names the crawl and the file range in `warc.paths.gz` order, e.g. `CC-MAIN-2024-22/00100-00199`,
 or `CC-SAMPLE-2026-03/00003` for a one-file shard. Encoding the range in the key keeps a key's meaning
@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from corpus_assets.core.ingest.ccsource import CrawlSource, SourceError
+
+LOCAL_SHARD_SIZE = 1  # the bundled sample: one small file per partition
+REMOTE_SHARD_SIZE = 100  # Common Crawl: ~1 GB files, ~900 partitions per crawl
 _KEY = re.compile(r"^(?P<crawl>[A-Za-z0-9_.-]+)/(?P<start>\d{5,})(?:-(?P<end>\d{5,}))?$")
 
 
@@ -46,3 +50,20 @@ def plan_shards(crawl: str, n_files: int, shard_size: int) -> list[Shard]:
     if shard_size < 1:
         raise ValueError(f"shard_size must be >= 1, got {shard_size}")
     return [Shard(crawl, start, min(start + shard_size, n_files) - 1) for start in range(0, n_files, shard_size)]
+
+
+def plan_source_shards(source: CrawlSource, crawls: list[str], shard_size: int | None,
+                       max_files_per_crawl: int | None) -> list[Shard]:
+    """Shards of `crawls` (all crawls of a local source when empty; a remote source must name them)."""
+    if not crawls and not source.is_local:
+        raise SourceError(f"a remote source needs an explicit list of crawls (all of {source.root} would be "
+                          "millions of files): pass --crawl CC-MAIN-YYYY-WW, or set the cc_source resource's crawls")
+    crawl_ids = crawls or [c["id"] for c in reversed(source.list_crawls())]  # oldest first
+    size = shard_size or (LOCAL_SHARD_SIZE if source.is_local else REMOTE_SHARD_SIZE)
+    shards: list[Shard] = []
+    for crawl in crawl_ids:
+        n_files = len(source.list_files(crawl))
+        if max_files_per_crawl:
+            n_files = min(n_files, max_files_per_crawl)
+        shards += plan_shards(crawl, n_files, size)
+    return shards

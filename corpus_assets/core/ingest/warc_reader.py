@@ -2,8 +2,9 @@
 
 Common Crawl files are gzip members, one per record. We yield each record of interest together with
 its compressed offset and length (what CC's index calls offset/length), so any document can be
-re-fetched with one range request. A truncated or corrupt file yields the records before the damage
-and then raises `WarcDamaged`, so the caller can log it and keep what was read.
+re-fetched with one range request. A damaged file (empty, not a WARC file, truncated, corrupt) yields
+the records before the damage and then raises `WarcDamaged`, so the caller can log it and keep what was
+read. A failure of the stream itself (the network) is not damage: it passes unchanged.
 """
 from __future__ import annotations
 
@@ -36,14 +37,23 @@ class RawRecord:
 
 
 class _CountingReader:
-    """Wraps a stream to know how many compressed bytes were consumed (the last record's length)."""
+    """Wraps a stream to know how many compressed bytes were consumed (the last record's length), the
+    first bytes (to name what a non-WARC file is) and any error of the stream itself."""
 
     def __init__(self, stream: BinaryIO):
         self._stream = stream
         self.consumed = 0
+        self.head = b""
+        self.error: BaseException | None = None
 
     def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
+        try:
+            data = self._stream.read(size)
+        except BaseException as exc:
+            self.error = exc
+            raise
+        if len(self.head) < 8:
+            self.head += data[: 8 - len(self.head)]
         self.consumed += len(data)
         return data
 
@@ -85,15 +95,23 @@ def iter_records(stream: BinaryIO, record_format: str = "warc", verify_digests: 
                 raise WarcDamaged(f"record at offset {record.stream_pos} fails its block digest (truncated or corrupt)",
                                   record.stream_pos)
             pending = _to_raw(record, record_format)
-    except OSError as exc:  # fastwarc raises OSError on gzip data errors
-        if "decompression" not in str(exc).lower():
-            raise
-        raise WarcDamaged(f"gzip data error after offset {last_pos}: {exc}", last_pos) from exc
+    except OSError as exc:  # fastwarc raises OSError on bad gzip data and invalid WARC records
+        if reader.error is not None:  # the stream failed (network), not the data
+            raise reader.error from None
+        raise WarcDamaged(_describe_damage(reader.head, last_pos, exc), last_pos) from exc
+    if reader.consumed == 0:
+        raise WarcDamaged("empty file (0 bytes)", 0)
     if pending is not None:
         pending.length = reader.consumed - pending.offset
         yield pending
     if local_path is not None:
         check_gzip_tail(local_path, last_pos)
+
+
+def _describe_damage(head: bytes, offset: int, exc: Exception) -> str:
+    if offset == 0 and not head.startswith((b"\x1f\x8b", b"WARC/")):
+        return f"not a WARC file: it starts with bytes {head[:4].hex(' ')}, neither gzip (1f 8b) nor 'WARC/'"
+    return f"unreadable record at offset {offset}: {exc}"
 
 
 def _to_raw(record, record_format: str) -> RawRecord:

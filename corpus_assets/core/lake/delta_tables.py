@@ -3,24 +3,22 @@
 Every partitioned table is Delta-partitioned by (`crawl`, `shard`), which is exactly a Dagster partition:
 re-materializing a partition is one overwrite transaction restricted by a predicate on those columns,
 so it replaces exactly that partition's rows, and concurrent writers of different partitions touch
-disjoint files. A commit that still loses a race is retried with fresh data.
+disjoint files. A commit that loses a race to another writer is retried by delta-rs itself, which
+checks the two transactions for a real conflict (`CommitProperties.max_commit_retries`).
 """
 from __future__ import annotations
 
-import logging
 import re
-import time
 from typing import Callable, Iterator, Mapping
 
 import polars as pl
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
-
-log = logging.getLogger(__name__)
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
 
 PARTITION_COLUMNS = ["crawl", "shard"]
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/-]+$")
+COMMIT_RETRIES = 20  # concurrent shard writers: each retry re-checks the winner's commit for a real conflict
 
 
 def _predicate(partition: dict[str, str]) -> str:
@@ -32,28 +30,12 @@ def _predicate(partition: dict[str, str]) -> str:
 
 
 def replace_partition(table_uri: str, make_batches: Callable[[], Iterator[pa.RecordBatch]], schema: pa.Schema,
-                      partition: dict[str, str], storage_options: dict[str, str] | None = None,
-                      attempts: int = 5) -> None:
-    """Write the batches from `make_batches()` as the whole content of `partition`, in one transaction.
-
-    `make_batches` is called again if the commit must be retried, so it must be re-runnable.
-    """
-    for attempt in range(1, attempts + 1):
-        reader = pa.RecordBatchReader.from_batches(schema, make_batches())
-        try:
-            write_deltalake(table_uri, reader, mode="overwrite", predicate=_predicate(partition),
-                            partition_by=list(partition), storage_options=storage_options or None)
-            return
-        except (CommitFailedError, DeltaError) as exc:
-            if attempt == attempts or not _is_conflict(exc):
-                raise
-            log.warning("commit to %s lost a race (%s); retry %d", table_uri, exc, attempt)
-            time.sleep(0.2 * attempt)
-
-
-def _is_conflict(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return isinstance(exc, CommitFailedError) or "conflict" in text or "already exists" in text or "version" in text
+                      partition: dict[str, str], storage_options: dict[str, str] | None = None) -> None:
+    """Write the batches from `make_batches()` as the whole content of `partition`, in one transaction."""
+    reader = pa.RecordBatchReader.from_batches(schema, make_batches())
+    write_deltalake(table_uri, reader, mode="overwrite", predicate=_predicate(partition),
+                    partition_by=list(partition), storage_options=storage_options or None,
+                    commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES))
 
 
 def table_exists(table_uri: str, storage_options: Mapping[str, str] | None = None) -> bool:
@@ -161,3 +143,9 @@ def replace_partition_frame(table_uri: str, frame: pl.DataFrame, partition: dict
     """`replace_partition` for a frame already in memory."""
     table = frame.to_arrow()
     replace_partition(table_uri, lambda: iter(table.to_batches()), table.schema, partition, storage_options)
+
+
+def replace_table_frame(table_uri: str, frame: pl.DataFrame, storage_options: dict[str, str] | None = None) -> None:
+    """Replace a whole (unpartitioned) table with a frame in memory, in one transaction."""
+    write_deltalake(table_uri, frame.to_arrow(), mode="overwrite", schema_mode="overwrite",
+                    storage_options=storage_options or None)

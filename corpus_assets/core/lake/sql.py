@@ -21,6 +21,7 @@ from corpus_assets.core.package_data import package_path
 
 SQL_DIR = package_path("sql")
 _VIEW_BLOCK = re.compile(r"^-- view: (\w+)\s*$", re.M)
+_QUERY_BLOCK = re.compile(r"^-- query: (\w+)\s*$", re.M)
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 
@@ -41,13 +42,22 @@ def delta_extension_path() -> str:
 VIEW_FILES = ("views.sql", "funnel.sql", "mixtures.sql")  # table views first, then views derived from them
 
 
+def _blocks(pattern: re.Pattern, sql_file: str) -> dict[str, str]:
+    parts = pattern.split((SQL_DIR / sql_file).read_text())
+    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+
+
 def view_definitions(sql_files: tuple[str, ...] = VIEW_FILES) -> dict[str, str]:
     """{view name: CREATE VIEW statement}, in file order, from the `-- view: NAME` blocks of the SQL files."""
     views: dict[str, str] = {}
     for name in sql_files:
-        parts = _VIEW_BLOCK.split((SQL_DIR / name).read_text())
-        views.update({parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)})
+        views.update(_blocks(_VIEW_BLOCK, name))
     return views
+
+
+def named_queries(sql_file: str) -> dict[str, str]:
+    """{query name: SQL} from the `-- query: NAME` blocks of one of the package's SQL files."""
+    return _blocks(_QUERY_BLOCK, sql_file)
 
 
 def _is_local(root: str) -> bool:

@@ -18,15 +18,16 @@ Layout of the YAML file::
         min_lang_score: 0.5                  # min_lang_score may be overridden per language
 
 Every rule has a name (the key in ``defaults``), which is also the drop reason that
-``decisions.decide`` reports.  A rule missing from ``defaults`` is disabled.  Validation is
-by hand so every problem is reported as ONE line naming the file, the field path and the
-problem, e.g.::
+``decisions.decide`` reports.  A rule missing from ``defaults`` is disabled.  The file is
+validated by pydantic models (:class:`_FilterFile`); every problem is reported as ONE line
+naming the file, the field path and the problem, e.g.::
 
     configs/filters.yaml: languages.zh.gopher_min_words: must be an integer >= 0, got -5
 
 Checks: unknown top-level keys / rules / language codes, wrong types (bool vs number, floats
 for counts, strings), fractions outside [0, 1], negative counts or lengths, non-finite
-numbers, and min > max pairs (also after merging a language's overrides onto the defaults).
+numbers (all reported together, in file order), then, once every value is valid, min > max
+pairs (also after merging a language's overrides onto the defaults).
 """
 
 from __future__ import annotations
@@ -36,12 +37,24 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional, Union
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    WrapValidator,
+    create_model,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "FilterConfigError",
@@ -149,10 +162,8 @@ _MIN_MAX_PAIRS = [
     ("gopher_min_words", "gopher_max_words"),
     ("gopher_min_mean_word_length", "gopher_max_mean_word_length"),
 ]
-_TOP_LEVEL_KEYS = ("version", "description", "language_allowlist", "min_lang_score", "safety", "defaults", "languages")
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*$")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -216,56 +227,155 @@ def config_hash(config: FilterConfig) -> str:
 
 
 # ---------------------------------------------------------------------------
-# validation
+# the file's schema (pydantic); each value type words its own problem
+
+
+_TYPE_NAMES = {type(None): "null", bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "mapping"}
 
 
 def _type_name(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "str"
-    if isinstance(v, list):
-        return "list"
-    if isinstance(v, Mapping):
-        return "mapping"
-    return type(v).__name__
+    """The YAML type of ``v`` as error lines name it."""
+    return _TYPE_NAMES.get(type(v), type(v).__name__)
 
 
 def _show(v: Any) -> str:
     return f"{_type_name(v)} {v!r}" if isinstance(v, str) else repr(v)
 
 
-def _check_value(kind: str, value: Any) -> tuple[Any, str | None]:
-    """(normalised value, problem or None).  ``value`` is not None here."""
-    if kind == "flag":
-        if not isinstance(value, bool):
-            return None, f"must be true or false (or null), got {_type_name(value)} {value!r}"
-        return value, None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        want = "an integer >= 0" if kind == "count" else "a number"
-        return None, f"must be {want} (or null), got {_type_name(value)} {value!r}"
-    if isinstance(value, float) and not math.isfinite(value):
-        return None, f"must be a finite number, got {value!r}"
-    if kind == "count":
-        if not isinstance(value, int):
-            return None, f"must be an integer >= 0 (a count), got float {value!r}"
-        if value < 0:
-            return None, f"must be an integer >= 0, got {value}"
-        return int(value), None
-    if kind == "fraction":
-        if not 0.0 <= value <= 1.0:
-            return None, f"is a fraction and must be within [0, 1], got {value}"
-        return float(value), None
-    # ratio / length
-    if value < 0:
-        return None, f"must be >= 0, got {value}"
-    return float(value), None
+def _worded(problem: Callable[[str, Any], str], *, union: bool = False) -> WrapValidator:
+    """Validate with the annotated type; if the value itself is wrong (not something inside it;
+    for a ``union``, the members' errors are all about the value), report
+    ``problem(pydantic error type, value)`` instead of pydantic's message."""
+
+    def validate(value: Any, handler: Callable[[Any], Any]) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as err:
+            first = err.errors()[0]
+            if first["loc"] and not union:
+                raise
+            worded = problem(first["type"], value)
+            raise PydanticCustomError("filter_config", "{problem}", {"problem": worded}) from None
+
+    return WrapValidator(validate)
+
+
+def _count_problem(error: str, value: Any) -> str:
+    if error == "greater_than_equal":
+        return f"must be an integer >= 0, got {value}"
+    if _type_name(value) != "float":
+        return f"must be an integer >= 0 (or null), got {_type_name(value)} {value!r}"
+    if not math.isfinite(value):
+        return f"must be a finite number, got {value!r}"
+    return f"must be an integer >= 0 (a count), got float {value!r}"
+
+
+def _lang_code(code: str) -> str:
+    if not _LANG_CODE.match(code.lower()):
+        raise ValueError("not a language code")
+    return code.lower()
+
+
+def _non_blank(version: Union[str, int, float]) -> str:
+    if not str(version).strip():
+        raise ValueError("blank")
+    return str(version)
+
+
+def _type_problem(what: str) -> Callable[[str, Any], str]:
+    return lambda error, value: f"{what}, got {_type_name(value)}"
+
+
+def _value_problem(what: str) -> Callable[[str, Any], str]:
+    return lambda error, value: f"{what}: {_show(value)}"
+
+
+def _flag_problem(error: str, value: Any) -> str:
+    return f"must be true or false (or null), got {_type_name(value)} {value!r}"
+
+
+def _range_problem(range_problem: str) -> Callable[[str, Any], str]:
+    """Wording for a number type: wrong type, not finite, or outside its range."""
+
+    def problem(error: str, value: Any) -> str:
+        if error == "finite_number":
+            return f"must be a finite number, got {value!r}"
+        if error in ("greater_than_equal", "less_than_equal"):
+            return f"{range_problem}, got {value}"
+        return f"must be a number (or null), got {_type_name(value)} {value!r}"
+
+    return problem
+
+
+# strict: no coercion ("1" is not 1, 1 is not true); each type words its own problem
+_Count = Annotated[int, Strict(), Field(ge=0), _worded(_count_problem)]
+_Fraction = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False),
+                      _worded(_range_problem("is a fraction and must be within [0, 1]"))]
+_NonNegative = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False), _worded(_range_problem("must be >= 0"))]
+_Flag = Annotated[bool, Strict(), _worded(_flag_problem)]
+_LangCode = Annotated[str, Strict(), AfterValidator(_lang_code), _worded(_value_problem("not a language code"))]
+_Tag = Annotated[str, Strict(), Field(pattern=_TAG.pattern), _worded(_value_problem("not a valid tag name"))]
+_Version = Annotated[
+    Union[Annotated[str, Strict()], Annotated[int, Strict()], Annotated[float, Strict()]],
+    AfterValidator(_non_blank),
+    _worded(lambda error, v: f"must be a non-empty string, got {_show(v)}", union=True),
+]
+_KIND_TYPES = {"count": _Count, "fraction": _Fraction, "ratio": _NonNegative, "length": _NonNegative, "flag": _Flag}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+_REQUIRED = {"version": "required field is missing", "defaults": "required section is missing"}
+
+
+#: ``defaults``: every rule, optional (null or absent = rule off)
+_Rules = create_model(
+    "_Rules", __base__=_Section, **{name: (Optional[_KIND_TYPES[rule.kind]], None) for name, rule in RULES.items()}
+)
+
+
+class _LanguageRules(_Rules):  # type: ignore[misc,valid-type]
+    """``languages.<code>``: rule overrides, and the language's own ``min_lang_score``."""
+
+    min_lang_score: Optional[_Fraction] = None
+
+
+class _Safety(_Section):
+    drop_tags: Optional[Annotated[list[_Tag], _worded(_type_problem("must be a list of tag names"))]] = None
+
+
+_RULES_MAPPING = _type_problem("must be a mapping of rule name -> threshold")
+
+
+class _FilterFile(_Section):
+    version: _Version
+    description: Optional[Annotated[str, Strict(), _worded(_type_problem("must be a string"))]] = None
+    language_allowlist: Optional[
+        Annotated[list[_LangCode], _worded(_type_problem("must be a list of language codes or null"))]
+    ] = None
+    min_lang_score: Optional[_Fraction] = None
+    safety: Optional[Annotated[_Safety, _worded(_type_problem("must be a mapping with 'drop_tags'"))]] = None
+    defaults: Annotated[_Rules, _worded(_RULES_MAPPING)]  # type: ignore[valid-type]
+    languages: Optional[
+        Annotated[
+            dict[_LangCode, Optional[Annotated[_LanguageRules, _worded(_RULES_MAPPING)]]],
+            _worded(_type_problem("must be a mapping of language code -> overrides")),
+        ]
+    ] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_missing(cls, data: Any) -> Any:
+        """``version: null`` / ``defaults: null`` are reported like absent ones."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (v is None and k in _REQUIRED)}
+        return data
+
+
+# ---------------------------------------------------------------------------
+# pydantic errors -> one line per problem
 
 
 def _unknown(name: str, known: list[str], what: str) -> str:
@@ -274,160 +384,102 @@ def _unknown(name: str, known: list[str], what: str) -> str:
     return f"unknown {what} '{name}'{hint}"
 
 
-def _check_rules(
-    block: Any, path: str, problems: list[tuple[str, str]], allow_min_lang_score: bool
-) -> dict[str, Any]:
-    """Validate a {rule: value} mapping; returns the normalised values that passed."""
-    out: dict[str, Any] = {}
-    if not isinstance(block, Mapping):
-        problems.append((path, f"must be a mapping of rule name -> threshold, got {_type_name(block)}"))
-        return out
-    for key, value in block.items():
-        fpath = f"{path}.{key}"
-        if allow_min_lang_score and key == "min_lang_score":
-            continue
-        if not isinstance(key, str) or key not in RULES:
-            known = list(RULES) + (["min_lang_score"] if allow_min_lang_score else [])
-            problems.append((fpath, _unknown(str(key), known, "rule")))
-            continue
-        if value is None:
-            out[key] = None
-            continue
-        norm, problem = _check_value(RULES[key].kind, value)
-        if problem:
-            problems.append((fpath, problem))
+def _unknown_key(parent: tuple[Any, ...], key: Any) -> str:
+    if parent == ():
+        return _unknown(str(key), list(_FilterFile.model_fields), "top-level key")
+    if parent == ("safety",):
+        return _unknown(str(key), ["drop_tags"], "key")
+    known = list(RULES) + (["min_lang_score"] if parent[0] == "languages" else [])
+    return _unknown(str(key), known, "rule")
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    loc = error["loc"]
+    if error["type"] == "extra_forbidden":
+        return _unknown_key(loc[:-1], loc[-1])
+    if error["type"] == "missing":
+        return _REQUIRED.get(loc[-1], "required")
+    if error["type"] in ("model_type", "dict_type") and loc == ():
+        return f"must be a mapping, got {_type_name(error['input'])}"
+    return error["ctx"]["problem"] if error["type"] == "filter_config" else error["msg"]
+
+
+def _where(loc: tuple[Any, ...], data: Any) -> tuple[str, tuple[int, ...]]:
+    """The field path as the error line shows it (``languages.zh.gopher_min_words``,
+    ``safety.drop_tags[1]``) and the field's position in the file."""
+    path, order, node = "", [], data
+    for key in (k for k in loc if k != "[key]"):
+        if isinstance(node, list) and isinstance(key, int):
+            path += f"[{key}]"
+            order.append(key)
+            node = node[key]
         else:
-            out[key] = norm
-    return out
+            keys = list(node) if isinstance(node, dict) else []
+            path += f".{key}" if path else str(key)
+            order.append(keys.index(key) if key in keys else len(keys))
+            node = node.get(key) if isinstance(node, dict) else None
+    return path or "<root>", tuple(order)
 
 
-def _check_min_max(eff: Mapping[str, Any], path: str, problems: list[tuple[str, str]]) -> None:
-    for lo, hi in _MIN_MAX_PAIRS:
-        a, b = eff.get(lo), eff.get(hi)
-        if a is not None and b is not None and a > b:
-            problems.append((f"{path}.{lo}", f"min ({a}) > {hi} ({b})"))
+def _report_order(loc: tuple[Any, ...], position: tuple[int, ...]) -> tuple[int, ...]:
+    """Unknown top-level keys first, then the sections in schema order, within them file order."""
+    fields = list(_FilterFile.model_fields)
+    return (fields.index(loc[0]) if loc and loc[0] in fields else -1, *position[1:])
 
 
-def _check_fraction(value: Any, fpath: str, problems: list[tuple[str, str]]) -> float | None:
-    norm, problem = _check_value("fraction", value)
-    if problem:
-        problems.append((fpath, problem))
-        return None
-    return norm
+def _problems(err: ValidationError, data: Any) -> list[tuple[str, str]]:
+    found = []
+    for error in err.errors():
+        path, position = _where(error["loc"], data)
+        found.append((_report_order(error["loc"], position), path, _problem(error)))
+    return [(path, problem) for _, path, problem in sorted(found, key=lambda x: x[0])]
+
+
+def _min_max_problems(eff: Mapping[str, Any], path: str) -> list[tuple[str, str]]:
+    return [
+        (f"{path}.{lo}", f"min ({eff[lo]}) > {hi} ({eff[hi]})")
+        for lo, hi in _MIN_MAX_PAIRS
+        if eff.get(lo) is not None and eff.get(hi) is not None and eff[lo] > eff[hi]
+    ]
+
+
+def _config(file: _FilterFile, source: str) -> FilterConfig:
+    overrides: dict[str, dict[str, Any]] = {}
+    lang_min_scores: dict[str, float] = {}
+    for lang, block in (file.languages or {}).items():
+        given = block.model_dump(exclude_unset=True) if block is not None else {}
+        score = given.pop("min_lang_score", None)
+        if score is not None:
+            lang_min_scores[lang] = score
+        overrides[lang] = given
+    tags = file.safety.drop_tags if file.safety is not None else None
+    allowlist = file.language_allowlist
+    return FilterConfig(
+        version=file.version,
+        defaults=file.defaults.model_dump(),
+        overrides=overrides,
+        language_allowlist=tuple(dict.fromkeys(allowlist)) if allowlist is not None else None,
+        min_lang_score=file.min_lang_score if file.min_lang_score is not None else 0.0,
+        lang_min_scores=lang_min_scores,
+        safety_drop_tags=tuple(dict.fromkeys(tags or ())),
+        description=file.description,
+        source=source,
+    )
 
 
 def parse_filter_config(data: Any, source: str = "<filter config>") -> FilterConfig:
     """Validate an already-parsed YAML document; raises FilterConfigError naming ``source``."""
-    problems: list[tuple[str, str]] = []
-    if not isinstance(data, Mapping):
-        raise FilterConfigError(source, [("<root>", f"must be a mapping, got {_type_name(data)}")])
-
-    for key in data:
-        if key not in _TOP_LEVEL_KEYS:
-            problems.append((str(key), _unknown(str(key), list(_TOP_LEVEL_KEYS), "top-level key")))
-
-    version = data.get("version", _MISSING)
-    if version is _MISSING or version is None:
-        problems.append(("version", "required field is missing"))
-        version = ""
-    elif isinstance(version, bool) or not isinstance(version, (str, int, float)) or str(version).strip() == "":
-        problems.append(("version", f"must be a non-empty string, got {_show(version)}"))
-        version = ""
-    version = str(version)
-
-    description = data.get("description")
-    if description is not None and not isinstance(description, str):
-        problems.append(("description", f"must be a string, got {_type_name(description)}"))
-        description = None
-
-    allow = data.get("language_allowlist")
-    allowlist: tuple[str, ...] | None = None
-    if allow is not None:
-        if not isinstance(allow, list):
-            problems.append(
-                ("language_allowlist", f"must be a list of language codes or null, got {_type_name(allow)}")
-            )
-        else:
-            codes = []
-            for i, code in enumerate(allow):
-                if not isinstance(code, str) or not _LANG_CODE.match(code.lower()):
-                    problems.append((f"language_allowlist[{i}]", f"not a language code: {_show(code)}"))
-                else:
-                    codes.append(code.lower())
-            allowlist = tuple(dict.fromkeys(codes))
-
-    min_lang_score = 0.0
-    if data.get("min_lang_score") is not None:
-        v = _check_fraction(data["min_lang_score"], "min_lang_score", problems)
-        min_lang_score = v if v is not None else 0.0
-
-    drop_tags: tuple[str, ...] = ()
-    safety = data.get("safety")
-    if safety is not None:
-        if not isinstance(safety, Mapping):
-            problems.append(("safety", f"must be a mapping with 'drop_tags', got {_type_name(safety)}"))
-        else:
-            for key in safety:
-                if key != "drop_tags":
-                    problems.append((f"safety.{key}", _unknown(str(key), ["drop_tags"], "key")))
-            tags = safety.get("drop_tags")
-            if tags is None:
-                tags = []
-            if not isinstance(tags, list):
-                problems.append(("safety.drop_tags", f"must be a list of tag names, got {_type_name(tags)}"))
-            else:
-                ok = []
-                for i, tag in enumerate(tags):
-                    if not isinstance(tag, str) or not _TAG.match(tag):
-                        problems.append((f"safety.drop_tags[{i}]", f"not a valid tag name: {_show(tag)}"))
-                    else:
-                        ok.append(tag)
-                drop_tags = tuple(dict.fromkeys(ok))
-
-    defaults_raw = data.get("defaults", _MISSING)
-    if defaults_raw is _MISSING or defaults_raw is None:
-        problems.append(("defaults", "required section is missing"))
-        defaults_raw = {}
-    given = _check_rules(defaults_raw, "defaults", problems, allow_min_lang_score=False)
-    defaults = {name: given.get(name) for name in RULES}
-    _check_min_max(defaults, "defaults", problems)
-
-    overrides: dict[str, dict[str, Any]] = {}
-    lang_min_scores: dict[str, float] = {}
-    langs = data.get("languages")
-    if langs is not None:
-        if not isinstance(langs, Mapping):
-            problems.append(("languages", f"must be a mapping of language code -> overrides, got {_type_name(langs)}"))
-        else:
-            for lg, block in langs.items():
-                lpath = f"languages.{lg}"
-                if not isinstance(lg, str) or not _LANG_CODE.match(lg.lower()):
-                    problems.append((lpath, f"not a language code: {_show(lg)}"))
-                    continue
-                lg_norm = lg.lower()
-                if block is None:
-                    block = {}
-                ov = _check_rules(block, lpath, problems, allow_min_lang_score=True)
-                if isinstance(block, Mapping) and block.get("min_lang_score") is not None:
-                    v = _check_fraction(block["min_lang_score"], f"{lpath}.min_lang_score", problems)
-                    if v is not None:
-                        lang_min_scores[lg_norm] = v
-                overrides[lg_norm] = ov
-                _check_min_max({**defaults, **ov}, lpath, problems)
-
+    try:
+        file = _FilterFile.model_validate(data)
+    except ValidationError as err:
+        raise FilterConfigError(source, _problems(err, data)) from None
+    config = _config(file, source)
+    problems = _min_max_problems(config.defaults, "defaults")
+    for lang, given in config.overrides.items():
+        problems += _min_max_problems({**config.defaults, **given}, f"languages.{lang}")
     if problems:
         raise FilterConfigError(source, problems)
-    return FilterConfig(
-        version=version,
-        defaults=defaults,
-        overrides=overrides,
-        language_allowlist=allowlist,
-        min_lang_score=min_lang_score,
-        lang_min_scores=lang_min_scores,
-        safety_drop_tags=drop_tags,
-        description=description,
-        source=source,
-    )
+    return config
 
 
 def load_filter_config(path: str | Path) -> FilterConfig:

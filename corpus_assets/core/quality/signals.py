@@ -81,7 +81,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from corpus_assets.core.text.words import WORD_CHAR_MATCH, is_unspaced, stopwords, tokenize
+from corpus_assets.core.text.languages import is_unspaced
+from corpus_assets.core.text.words import WORD_CHAR_MATCH, stopwords, tokenize
 
 __all__ = ["SIGNAL_SCHEMA", "SIGNAL_COLUMNS", "document_signals", "compute_signals"]
 

@@ -12,7 +12,10 @@ Three regimes, chosen from the document's fastText lid.176 language code:
   at a fraction of the cost.  Korean is written with spaces between eojeol, so
   it is in this regime too.
 
-* **Chinese** (zh, and the lid.176 codes wuu / yue): every run of Han
+Language codes are normalised by ``core.text.languages.normalize_lang`` (``zh-Hans``,
+``zh_TW``, ``yue``, ``wuu`` -> ``zh``).
+
+* **Chinese** (zh and the other Chinese varieties, e.g. lid.176's wuu / yue): every run of Han
   characters is segmented with jieba's dictionary (maximum-probability path over
   the prefix DAG, i.e. ``jieba.cut(..., HMM=False)``); everything else (Latin
   words, digits, punctuation) goes through the spaced-language regex.  The
@@ -56,12 +59,10 @@ from functools import lru_cache
 from math import log
 
 from corpus_assets.core.package_data import package_path
+from corpus_assets.core.text.languages import CHINESE_LANGS, normalize_lang
+from corpus_assets.core.text.languages import UNSPACED_LANGS  # noqa: F401  (core/dedup/minhash.py imports it from here)
 
 __all__ = [
-    "UNSPACED_LANGS",
-    "CJK_LANGS",
-    "is_cjk",
-    "is_unspaced",
     "tokenize",
     "split_words",
     "is_word_token",
@@ -69,13 +70,6 @@ __all__ = [
     "stopwords",
     "stopword_languages",
 ]
-
-# lid.176 codes.  wuu (Wu) and yue (Cantonese) are written in Han characters too.
-_ZH_LANGS = frozenset({"zh", "wuu", "yue", "lzh", "gan", "zh-hans", "zh-hant", "zh-cn", "zh-tw"})
-_JA_LANGS = frozenset({"ja"})
-_KO_LANGS = frozenset({"ko"})
-UNSPACED_LANGS = _ZH_LANGS | _JA_LANGS
-CJK_LANGS = UNSPACED_LANGS | _KO_LANGS
 
 STOPWORDS_DIR = package_path("data", "stopwords")
 
@@ -110,19 +104,6 @@ _JA_TOKEN_RE = re.compile(
     rf"|[^\W{_KANJI}{_HIRAGANA}{_KATAKANA}]+(?:{_JOIN}[^\W{_KANJI}{_HIRAGANA}{_KATAKANA}]+)*"
     rf"|[^\w\s]+"
 )
-
-
-def is_unspaced(lang: str | None) -> bool:
-    """True for languages written without spaces between words (zh, ja)."""
-    return (lang or "").lower() in UNSPACED_LANGS
-
-
-def is_cjk(lang: str | None) -> bool:
-    """True for Chinese, Japanese and Korean (lid.176 codes zh/wuu/yue, ja, ko).
-
-    Only zh and ja are *unspaced* (see ``is_unspaced``); Korean uses spaces.
-    """
-    return (lang or "").lower() in CJK_LANGS
 
 
 # ---------------------------------------------------------------------------
@@ -234,10 +215,10 @@ def tokenize(text: str, lang: str | None) -> list[str]:
     """All tokens of ``text`` in order: words *and* symbol runs, no whitespace."""
     if not text:
         return []
-    lg = (lang or "").lower()
-    if lg in _ZH_LANGS:
+    lg = normalize_lang(lang)
+    if lg == "zh":
         return _tokenize_zh(text)
-    if lg in _JA_LANGS:
+    if lg == "ja":
         return _JA_TOKEN_RE.findall(text)
     return _TOKEN_RE.findall(text)
 
@@ -259,9 +240,7 @@ def split_words(text: str, lang: str | None) -> list[str]:
 @lru_cache(maxsize=None)
 def stopwords(lang: str | None) -> frozenset[str]:
     """Lower-cased stop words for ``lang`` (empty set if we ship no list)."""
-    lg = (lang or "").lower()
-    if lg in _ZH_LANGS:
-        lg = "zh"
+    lg = normalize_lang(lang)
     if not re.fullmatch(r"[a-z]{2,3}", lg):
         return frozenset()
     path = STOPWORDS_DIR / f"{lg}.txt"
@@ -277,8 +256,8 @@ def stopwords(lang: str | None) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def stopword_languages() -> frozenset[str]:
-    """Languages (lid.176 codes) for which a stop-word list is shipped."""
+    """Languages (lid.176 codes) for which a stop-word list is shipped; every Chinese variety uses ``zh``'s."""
     langs = {p.stem for p in STOPWORDS_DIR.glob("*.txt")}
     if "zh" in langs:
-        langs |= _ZH_LANGS
+        langs |= CHINESE_LANGS
     return frozenset(langs)

@@ -29,7 +29,11 @@ class Warehouse(dg.ConfigurableResource):
 def warehouse_root(uri: str) -> str:
     """A local path made absolute (so every process agrees), or an object-store URI without a trailing slash."""
     if urlparse(uri).scheme in ("", "file"):
-        return str(Path(uri.removeprefix("file://")).expanduser().resolve())
+        path = Path(uri.removeprefix("file://")).expanduser().resolve()
+        blocker = next((p for p in (path, *path.parents) if p.exists()), None)  # the nearest existing ancestor
+        if blocker is not None and not blocker.is_dir():
+            raise ValueError(f"warehouse {path}: {blocker} is a file, not a folder")
+        return str(path)
     return uri.rstrip("/")
 
 

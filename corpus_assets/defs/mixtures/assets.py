@@ -10,6 +10,7 @@ from corpus_assets.defs.lake.warehouse import Warehouse
 from corpus_assets.defs.mixtures.partitions import mixture_partitions
 from corpus_assets.defs.mixtures.specs import MixtureSpecs
 from corpus_assets.defs.phases import MIX, phase
+from corpus_assets.defs.table_metadata import table_definition_metadata
 
 
 class MixtureBuildConfig(dg.Config):
@@ -20,7 +21,8 @@ class MixtureBuildConfig(dg.Config):
 # Every mixture reads the whole corpus (all its shards). `quality_ratings` (for `min_spot_check_rating`) and
 # `quality_models` are read when their tables exist; declare them as deps here once their assets exist (issue 14).
 @dg.asset(partitions_def=mixture_partitions, group_name="mixtures", kinds={"delta", "duckdb", "polars"},
-          tags=phase(MIX), deps=[dg.AssetDep("corpus", partition_mapping=dg.AllPartitionMapping())])
+          tags=phase(MIX), deps=[dg.AssetDep("corpus", partition_mapping=dg.AllPartitionMapping())],
+          metadata=table_definition_metadata("mixtures"))
 def mixtures(context: dg.AssetExecutionContext, config: MixtureBuildConfig, warehouse: Warehouse,
              mixture_specs: MixtureSpecs) -> dg.MaterializeResult:
     """One row per document occurrence of a mixture (`mixture, spec_hash, stage, source, doc_id, copy,

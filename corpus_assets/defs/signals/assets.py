@@ -10,12 +10,14 @@ from pydantic import Field
 from corpus_assets.core.lake.delta_tables import read_partition, transform_partition
 from corpus_assets.core.quality.filter_config import config_hash, load_filter_config
 from corpus_assets.core.quality.decisions import decide
-from corpus_assets.core.safety.tags import BadWords, UrlBlocklist
+from corpus_assets.core.safety.badwords import BadWords
+from corpus_assets.core.safety.blocklist import UrlBlocklist
 from corpus_assets.core.quality.signals_table import SIGNALS_INPUT, signals_frame
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.core.package_data import default_filter_config
 from corpus_assets.defs.lake.warehouse import Warehouse
 from corpus_assets.defs.phases import INGEST, phase
+from corpus_assets.defs.table_metadata import counts_markdown, table_definition_metadata
 
 
 
@@ -41,7 +43,7 @@ def _rows_by(frame: pl.DataFrame, column: str) -> dict:
 
 
 @dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=["documents"],
-          tags=phase(INGEST))
+          tags=phase(INGEST), metadata=table_definition_metadata("signals"))
 def signals(context: dg.AssetExecutionContext, config: SignalsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per document: Gopher quality and repetition, C4 and FineWeb line signals (CJK-aware word
     segmentation), PII counts by type, and safety tags (URL blocklist, bad-word ratio). Numbers, not
@@ -57,8 +59,8 @@ def signals(context: dg.AssetExecutionContext, config: SignalsConfig, warehouse:
                            ["safety_tags", "pii_email_count", "pii_phone_count"], warehouse.options())
     tags = table.select(pl.col("safety_tags").explode().drop_nulls().value_counts(sort=True)).unnest("safety_tags")
     return dg.MaterializeResult(metadata={
-        "documents": rows,
-        "safety_tags": {row[0]: row[1] for row in tags.iter_rows()},
+        "dagster/row_count": rows,
+        "safety_tags": counts_markdown(dict(tags.iter_rows()), "safety tag"),
         "docs_with_email": int((table["pii_email_count"] > 0).sum()),
         "docs_with_phone": int((table["pii_phone_count"] > 0).sum()),
         "seconds": round(seconds, 2),
@@ -67,7 +69,7 @@ def signals(context: dg.AssetExecutionContext, config: SignalsConfig, warehouse:
 
 
 @dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=[signals],
-          tags=phase(INGEST))
+          tags=phase(INGEST), metadata=table_definition_metadata("decisions"))
 def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """keep / drop_reasons per document from the versioned filter config (per-language thresholds);
     the config hash is stored on every row. Changing the config re-runs only this step."""
@@ -87,12 +89,12 @@ def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, wareho
     reasons = table.select(pl.col("drop_reasons").explode().drop_nulls().alias("reason"))
     kept = int(table["keep"].sum())
     return dg.MaterializeResult(metadata={
-        "documents": rows,
+        "dagster/row_count": rows,
         "kept": kept,
         "dropped": rows - kept,
         "kept_share": round(kept / rows, 3) if rows else 0.0,
-        "drops_by_reason": _rows_by(reasons, "reason") if reasons.height else {},
-        "kept_by_language": _rows_by(table.filter("keep"), "lang") if kept else {},
+        "drops_by_reason": counts_markdown(_rows_by(reasons, "reason"), "drop reason"),
+        "kept_by_language": counts_markdown(_rows_by(table.filter("keep"), "lang"), "language"),
         "filter_config": config.filter_config or "configs/filters.yaml (packaged)",
         "filter_config_hash": config_hash(filters),
         "seconds": round(time.perf_counter() - started, 2),
