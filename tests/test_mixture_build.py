@@ -6,7 +6,7 @@ import hashlib
 import polars as pl
 import pytest
 import yaml
-from mixture_fixtures import MIXTURES
+from mixture_fixtures import MIXTURES, with_sources, write_corpus
 
 from corpus_assets.core.mixtures.build import build_mixture
 from corpus_assets.core.mixtures.diff import diff_mixture_rows
@@ -281,3 +281,14 @@ def test_a_document_matched_by_two_sources_goes_to_the_first_and_is_counted(mixt
     assert sources["web_en"]["overlap_documents"] == 0 and sources["web_de"]["overlap_documents"] == 0
     assert sources["web_all"]["pool_documents"] == crawled.filter(pl.col("lang") == "zh").height
     assert result.rows.group_by("doc_id", "copy").len()["len"].max() == 1
+
+
+def test_a_doc_id_held_twice_by_the_corpus_counts_once_and_is_recorded(sample_frames, tmp_path):
+    crawled, synthetic = sample_frames
+    frame = with_sources(crawled, synthetic)
+    once = write_corpus(frame, tmp_path / "once")
+    twice = write_corpus(pl.concat([frame, frame.filter(pl.col("lang").is_in(["en", "de"])).head(25)]), tmp_path / "twice")
+    clean, repeated = build(THREE_SOURCES, once), build(THREE_SOURCES, twice)
+    assert repeated.manifest["inputs"]["corpus"]["duplicate_doc_id_rows"] == 25
+    assert clean.manifest["inputs"]["corpus"]["duplicate_doc_id_rows"] == 0
+    assert repeated.rows.equals(clean.rows)  # the same documents, each once

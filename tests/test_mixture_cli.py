@@ -19,6 +19,7 @@ from corpus_assets.core.mixtures.diff import diff_mixture_rows
 from corpus_assets.core.mixtures.spec import load_specs
 from corpus_assets.core.mixtures.spotcheck import SHEET_COLUMNS
 from corpus_assets.core.mixtures.store import build_versions, read_rows, stored_build
+from warc_fixtures import warc_response, write_crawl
 
 NAMES = sorted(load_specs(MIXTURES))
 
@@ -159,3 +160,12 @@ def test_mix_errors_are_one_line_naming_what_is_wrong(warehouse, tmp_path, capsy
     assert f"{specs / 'web-en-zh-v1.yaml'}: sources[1].weight: " in err
     err = fails(capsys, "materialize", *where, "--mixtures", str(specs), "--select", "mixtures")
     assert f"{specs / 'web-en-zh-v1.yaml'}: sources[1].weight: " in err  # rejected before any run starts
+
+
+def test_materialize_builds_the_packaged_examples_only_over_the_bundled_sample(tmp_path, capsys):
+    html = b"<html><body><article><p>" + b"A real paragraph with enough words to be a document. " * 20 + b"</p></article></body></html>"
+    write_crawl(tmp_path / "src", "CC-OTHER", {"a.warc.gz": warc_response("https://other.example/a", html)})
+    out = run(capsys, "materialize", "--source", str(tmp_path / "src"), "--warehouse", str(tmp_path / "wh"),
+              "--select", "mixtures", "--workers", "1")
+    assert "mixtures: not built; the packaged example specs are sized for the bundled sample" in out
+    assert not (tmp_path / "wh" / "mixtures").exists()

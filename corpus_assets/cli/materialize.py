@@ -8,7 +8,9 @@
 
 A shard that fails never stops the others: later phases run for every shard that succeeded, and the
 command ends with one line per failed shard (shard, step, first error) and exits non-zero. Mixtures are
-built only when every earlier run succeeded: a mixture over a partly published corpus would pin it.
+built only when every earlier run succeeded (a mixture over a partly published corpus would pin it), from
+the specs of --mixtures / $CORPUS_MIXTURES, or from the packaged examples when the source is the bundled
+sample they are sized for.
 """
 from __future__ import annotations
 
@@ -74,7 +76,11 @@ def materialize(args) -> MaterializeResult:
     if "decisions" in plan.ingest:  # a malformed config is rejected before any run starts
         load_filter_config(filter_config or default_filter_config())
     mixtures = mixtures_folder(getattr(args, "mixtures", None))
-    specs = load_all(mixtures) if plan.mix else {}  # so is a malformed mixture spec
+    builds_mixtures = plan.mix and _mixture_specs_apply(args, source)
+    specs = load_all(mixtures) if builds_mixtures else {}  # so is a malformed mixture spec
+    if plan.mix and not builds_mixtures:
+        print("mixtures: not built; the packaged example specs are sized for the bundled sample crawl "
+              "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
     home = prepare_dagster_home(warehouse)
     shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
     keys = [shard.key for shard in shards]
@@ -132,6 +138,18 @@ def materialize(args) -> MaterializeResult:
               f"{', ...' if len(stale) > 1 else ''}); refresh with "
               f"`corpus materialize --select dedup_clusters,corpus --stale`", flush=True)
     return result
+
+
+def _mixture_specs_apply(args, source: str) -> bool:
+    """Mixtures are built from a specs folder the user names, or from the packaged examples over the
+    bundled sample they are sized for (not over another crawl, where they would only add noise or fail)."""
+    from pathlib import Path
+
+    from corpus_assets.core.package_data import bundled_sample_crawl
+
+    if getattr(args, "mixtures", None) or os.environ.get("CORPUS_MIXTURES"):
+        return True
+    return "://" not in source and Path(source).resolve() == bundled_sample_crawl().resolve()
 
 
 def _missing(instance, keys: list[str], names: list[str], materialized) -> list[str]:
