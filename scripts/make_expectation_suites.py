@@ -36,6 +36,7 @@ import polars as pl  # noqa: E402
 
 from corpus_assets.core.ingest.documents import DOCUMENTS_SCHEMA  # noqa: E402
 from corpus_assets.core.ingest.langid import LanguageIdentifier  # noqa: E402
+from corpus_assets.core.mixtures.select import ROW_SCHEMA as MIXTURE_ROW_SCHEMA, SHARE_TOLERANCE  # noqa: E402
 from corpus_assets.core.privacy.pii import PII_TYPES  # noqa: E402
 from corpus_assets.core.quality.signals import SIGNAL_SCHEMA  # noqa: E402
 
@@ -364,6 +365,77 @@ def dedup_clusters_suite() -> dict:
         custom_checks={"doc_ids_exist_in_documents": "membership"})
 
 
+# One row per (stage, source) of the build's manifest (the context table `manifest_sources`), with what the
+# partition's rows hold: tokens, share of the stage's tokens, error against the target share in percentage
+# points (null in a stage whose manifest records a shortfall: its shares are reported, not held), headroom
+# under a synthetic cap, and synthetic-flagged rows.
+MIXTURE_SOURCES_SQL = (
+    "SELECT CONCAT(m.stage, '/', m.source) AS stage_source, m.stage, m.source, m.synthetic, m.target_share, "
+    "m.max_share, m.manifest_tokens, COALESCE(a.tokens, 0) AS tokens, "
+    "CAST(COALESCE(a.tokens, 0) AS DOUBLE) / t.stage_tokens AS share, "
+    "CASE WHEN m.share_enforced THEN 100.0 * (CAST(COALESCE(a.tokens, 0) AS DOUBLE) / t.stage_tokens - m.target_share) "
+    "END AS share_error_pp, "
+    "m.max_share - CAST(COALESCE(a.tokens, 0) AS DOUBLE) / t.stage_tokens AS cap_headroom, "
+    "COALESCE(a.synthetic_rows, 0) AS synthetic_rows, "
+    "CASE WHEN m.synthetic THEN COALESCE(a.n_rows, 0) ELSE 0 END AS expected_synthetic_rows "
+    "FROM manifest_sources m "
+    "LEFT JOIN (SELECT stage, source, SUM(n_tokens) AS tokens, COUNT(*) AS n_rows, "
+    "SUM(CASE WHEN synthetic THEN 1 ELSE 0 END) AS synthetic_rows FROM self GROUP BY stage, source) a "
+    "ON m.stage = a.stage AND m.source = a.source "
+    "LEFT JOIN (SELECT stage, SUM(n_tokens) AS stage_tokens FROM self GROUP BY stage) t ON m.stage = t.stage"
+)
+
+
+def mixtures_suite() -> dict:
+    from_manifest = {"requires": ["manifest"]}
+    on_sources = {"frame": "sources", "requires": ["manifest"]}
+    tolerance_pp = round(100 * SHARE_TOLERANCE, 6)
+    return suite("mixtures", {
+        "schema": (True, "the columns of a mixture row exist with their types", [
+            column_set(list(MIXTURE_ROW_SCHEMA), "mixture, spec_hash, stage, source, doc_id, copy, n_tokens, synthetic"),
+            *types(MIXTURE_ROW_SCHEMA)]),
+        "identity": (True, "every row names its mixture, build, stage and source; a document occurs once per "
+                           "stage and copy", [
+            *not_null(*MIXTURE_ROW_SCHEMA),
+            expect("expect_column_values_to_be_in_set", "every row carries the validated partition's mixture",
+                   meta={"requires": ["partition"]}, column="mixture", value_set={"$PARAMETER": "partition_mixture"}),
+            expect("expect_column_unique_value_count_to_be_between", "one build (spec hash) per partition",
+                   column="spec_hash", min_value=0, max_value=1),
+            expect("expect_column_values_to_be_in_set", "the spec hash of the manifest of the build",
+                   meta=from_manifest, column="spec_hash", value_set={"$PARAMETER": "manifest_spec_hash"}),
+            expect("expect_column_values_to_be_in_set", "every row's stage and source are in the manifest",
+                   meta=from_manifest, column="stage_source", value_set={"$PARAMETER": "manifest_stage_sources"}),
+            expect("expect_compound_columns_to_be_unique",
+                   "a document occurs at most once per stage and copy (it goes to the first source that matches)",
+                   column_list=["stage", "doc_id", "copy"])]),
+        "occurrences": (True, "copies count from 0 and every occurrence has tokens", [
+            expect("expect_column_values_to_be_between", "0 for the first occurrence, +1 per repeat",
+                   column="copy", min_value=0),
+            expect("expect_column_values_to_be_between", "documents without tokens are never selected",
+                   column="n_tokens", min_value=1)]),
+        "shares": (True, f"each source's share of its stage's tokens is within {tolerance_pp:g} percentage point of its "
+                         "weight, and the rows hold the tokens the manifest reports", [
+            expect("expect_column_values_to_be_between",
+                   "share - target share, in percentage points (null where the manifest records a shortfall)",
+                   meta=on_sources, column="share_error_pp", min_value=-tolerance_pp, max_value=tolerance_pp),
+            expect("expect_column_pair_values_to_be_equal", "tokens per source = the manifest's",
+                   meta=on_sources, column_A="tokens", column_B="manifest_tokens")]),
+        "synthetic_caps": (True, "a synthetic source never exceeds its max_share; only synthetic sources have "
+                                 "synthetic rows", [
+            expect("expect_column_values_to_be_between", "max_share - share (null for a source without a cap)",
+                   meta=on_sources, column="cap_headroom", min_value=0.0),
+            expect("expect_column_pair_values_to_be_equal",
+                   "rows flagged synthetic = all rows of a synthetic source, none of a real one",
+                   meta=on_sources, column_A="synthetic_rows", column_B="expected_synthetic_rows")]),
+        "membership": (True, "every doc_id is a document of the corpus version the build read", []),
+    }, notes="Mixture rows (one per document occurrence) checked against the manifest of the build that wrote "
+             "them: the manifest's targets come in as the context table `manifest_sources` and the 'sources' "
+             "frame joins them with the tokens the rows hold.",
+        derived_columns={"stage_source": "CONCAT(stage, '/', source)"},
+        derived_frames={"sources": {"sql": MIXTURE_SOURCES_SQL, "index_column": "stage_source"}},
+        custom_checks={"doc_ids_exist_in_corpus": "membership"})
+
+
 def build_suites() -> dict[str, dict]:
     labels = sorted(set(LanguageIdentifier().labels)) + [UNDETERMINED_LANG]
     return {
@@ -372,6 +444,7 @@ def build_suites() -> dict[str, dict]:
         "decisions": decisions_suite(labels),
         "corpus": corpus_suite(labels),
         "dedup_clusters": dedup_clusters_suite(),
+        "mixtures": mixtures_suite(),
     }
 
 

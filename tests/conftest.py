@@ -6,6 +6,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+pytest_plugins = ["mixture_fixtures"]  # fixtures by parameter name, no imports that shadow them (ruff F811)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def no_shared_dagster_home():

@@ -1,5 +1,8 @@
 """A small `corpus` Delta table for the mixture tests, made from the bundled sample in seconds.
 
+A pytest plugin (registered in conftest.py), so tests get its fixtures by parameter name and import
+only its plain names (`MIXTURES`, `synthetic_rows`, ...).
+
 Crawled rows: every HTML page of `data/sample-crawl/` through the project's documents stage (charset,
 resiliparse, lid.176), without the filters, dedup or PII masking (the mixture code does not care).
 Imported rows: `data/synthetic/synthetic-qa.jsonl` as the source `synthetic-qa`, `synthetic = true`,
@@ -10,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -20,11 +24,12 @@ from corpus_assets.core.ingest.documents import DocumentSettings, record_to_row
 from corpus_assets.core.ingest.langid import LanguageIdentifier
 from corpus_assets.core.ingest.shards import Shard
 from corpus_assets.core.ingest.warc_reader import iter_records
+from corpus_assets.core.package_data import packaged_mixtures
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample-crawl"
 SYNTHETIC = REPO / "data" / "synthetic" / "synthetic-qa.jsonl"
-MIXTURES = REPO / "mixtures"
+MIXTURES = packaged_mixtures()
 CORPUS_COLUMNS = ["doc_id", "url", "title", "lang", "text", "n_chars"]
 
 
@@ -80,3 +85,21 @@ def mixture_corpus(sample_frames, tmp_path_factory) -> str:
 def legacy_corpus(sample_frames, tmp_path_factory) -> str:
     """corpus as it is before imports exist: crawled pages only, no `source`/`synthetic` columns."""
     return write_corpus(sample_frames[0], tmp_path_factory.mktemp("legacy-warehouse"))
+
+
+@pytest.fixture(scope="session")
+def warehouse_with_synthetic(sample_warehouse, tmp_path_factory) -> Path:
+    """A copy of the sample warehouse whose corpus also holds the synthetic Q&A as `corpus import --synthetic`
+    will add it: in its own partition, with `source`, `synthetic` and `generator` on every row. Shared: copy it
+    (shutil.copytree) before changing it."""
+    warehouse = tmp_path_factory.mktemp("with-synthetic") / "warehouse"
+    shutil.copytree(sample_warehouse, warehouse)
+    crawled = pl.read_delta(str(warehouse / "corpus"))
+    imported = synthetic_rows().with_columns(crawl=pl.lit("IMPORT-synthetic-qa"), shard=pl.lit("00000"))
+    frame = pl.concat([
+        crawled.with_columns(source=pl.lit("common-crawl"), synthetic=pl.lit(False), generator=pl.lit(None, pl.String)),
+        imported.with_columns(source=pl.lit("synthetic-qa"), synthetic=pl.lit(True), generator=pl.lit("templated-qa-v1")),
+    ], how="diagonal_relaxed")
+    write_deltalake(str(warehouse / "corpus"), frame.to_arrow(), mode="overwrite", schema_mode="overwrite",
+                    partition_by=["crawl", "shard"])
+    return warehouse

@@ -11,7 +11,7 @@ from corpus_assets.cli.instance import open_instance
 from corpus_assets.cli.runner import cli_run_config, register_partitions, run_environment, run_partitions
 from warc_fixtures import REPO, warc_response, write_crawl
 
-TABLES = ("documents", "signals", "decisions", "corpus", "dedup_clusters")
+TABLES = ("documents", "signals", "decisions", "corpus", "dedup_clusters", "mixtures")
 
 
 def latest_evaluation(instance, asset, check, partition=None):
@@ -30,7 +30,7 @@ def test_checks_pass_on_the_sample_and_cli_writes_a_report(sample_warehouse, cap
             assert evaluation is not None and evaluation.passed, (table, group.name)
     assert main(["check", "--warehouse", str(sample_warehouse)]) == 0
     out = capsys.readouterr().out
-    assert "25 of 25 suites passed" in out
+    assert "28 of 28 suites passed" in out  # 25 table partitions + 3 mixtures
     assert (sample_warehouse / "_reports" / "expectations.html").stat().st_size > 1000
 
 

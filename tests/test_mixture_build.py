@@ -5,7 +5,8 @@ import hashlib
 
 import polars as pl
 import pytest
-from mixture_fixtures import MIXTURES, legacy_corpus, mixture_corpus, sample_frames  # noqa: F401 (fixtures)
+import yaml
+from mixture_fixtures import MIXTURES, with_sources, write_corpus
 
 from corpus_assets.core.mixtures.build import build_mixture
 from corpus_assets.core.mixtures.diff import diff_mixture_rows
@@ -77,13 +78,13 @@ def test_every_source_gets_its_weight_within_one_percentage_point(mixture_corpus
 
 
 def test_a_short_source_is_repeated_up_to_max_epochs_and_copies_are_nested(mixture_corpus):
-    spec = {"name": "repeat", "seed": 5, "token_budget": 200000, "sources": [
+    spec = {"name": "repeat", "seed": 5, "token_budget": 2000000, "sources": [
         {"name": "web_other", "where": "lang NOT IN ('de', 'en', 'zh')", "weight": 0.5, "max_epochs": 4},
-        {"name": "web_de", "where": "lang = 'de'", "weight": 0.5}]}
+        {"name": "web_de", "where": "lang = 'de'", "weight": 0.5, "max_epochs": 4}]}
     result = build(spec, mixture_corpus)
     source = next(s for s in result.manifest["stages"][0]["sources"] if s["source"] == "web_other")
-    assert source["pool_tokens"] < 100000 < 4 * source["pool_tokens"]
-    assert source["copies"] == -(-100000 // source["pool_tokens"])  # full copies plus a partial one
+    assert source["pool_tokens"] < 1000000 < 4 * source["pool_tokens"]
+    assert source["copies"] == -(-1000000 // source["pool_tokens"])  # full copies plus a partial one
     repeated = result.rows.filter(pl.col("source") == "web_other")
     assert source["repeated_rows"] == repeated.filter(pl.col("copy") > 0).height > 0
     for copy in range(1, source["copies"]):
@@ -93,21 +94,21 @@ def test_a_short_source_is_repeated_up_to_max_epochs_and_copies_are_nested(mixtu
 
 
 def test_a_source_still_short_after_max_epochs_fails_with_its_tokens_and_the_need(mixture_corpus):
-    spec = {"name": "short", "seed": 5, "token_budget": 400000, "sources": [
+    spec = {"name": "short", "seed": 5, "token_budget": 2000000, "sources": [
         {"name": "web_other", "where": "lang NOT IN ('de', 'en', 'zh')", "weight": 0.5, "max_epochs": 2},
-        {"name": "web_de", "where": "lang = 'de'", "weight": 0.5, "max_epochs": 2}]}
+        {"name": "web_de", "where": "lang = 'de'", "weight": 0.5, "max_epochs": 4}]}
     with pytest.raises(MixtureBuildError) as caught:
         build(spec, mixture_corpus)
     message = str(caught.value)
     assert "\n" not in message and message.startswith("test.yaml: stage main, source web_other: has ")
-    assert "2 epoch(s) give" in message and "but its share needs 200,000" in message
+    assert "2 epoch(s) give" in message and "but its share needs 1,000,000" in message
     allowed = build({**spec, "allow_shortfall": True}, mixture_corpus)
     [shortfall] = allowed.manifest["shortfalls"]
-    assert shortfall["source"] == "web_other" and shortfall["tokens_needed"] == 200000
+    assert shortfall["source"] == "web_other" and shortfall["tokens_needed"] == 1000000
     assert shortfall["tokens"] == 2 * shortfall["pool_tokens"]
-    assert shortfall["shortfall_tokens"] == 200000 - shortfall["tokens"]
+    assert shortfall["shortfall_tokens"] == 1000000 - shortfall["tokens"]
     de = next(s for s in allowed.manifest["stages"][0]["sources"] if s["source"] == "web_de")
-    assert abs(de["tokens"] - 200000) < 2000 and de["shortfall_tokens"] == 0  # the others keep their targets
+    assert abs(de["tokens"] - 1000000) < 2000 and de["shortfall_tokens"] == 0  # the others keep their targets
 
 
 def test_synthetic_share_never_exceeds_max_share_and_real_sources_take_no_synthetic_text(mixture_corpus):
@@ -154,7 +155,7 @@ def test_stages_have_their_own_budget_and_sources_in_curriculum_order(mixture_co
     result = build(EXAMPLES["web-curriculum-v1"], mixture_corpus)
     assert result.rows["stage"].unique(maintain_order=True).to_list() == ["major", "low-resource"]
     by_stage = {stage["name"]: stage for stage in result.manifest["stages"]}
-    assert by_stage["major"]["token_budget"] == 80000 and by_stage["low-resource"]["token_budget"] == 28000
+    assert by_stage["major"]["token_budget"] == 150000 and by_stage["low-resource"]["token_budget"] == 250000
     assert set(result.rows.filter(pl.col("stage") == "major")["source"]) == {"web_de", "web_en"}
     low = result.rows.filter(pl.col("stage") == "low-resource")
     assert set(low["source"]) == {"web_zh", "web_other"}
@@ -168,8 +169,11 @@ def test_a_corpus_without_source_and_synthetic_columns_gets_stated_defaults(lega
     crawl_only = build({**THREE_SOURCES, "sources": [{"name": "cc", "where": "source = 'common-crawl'", "weight": 1}]},
                        legacy_corpus)
     assert crawl_only.manifest["totals"]["tokens"] >= 59000
+    strict = yaml.safe_load((MIXTURES / "web-en-zh-v1.yaml").read_text()) | {"allow_shortfall": False}
     with pytest.raises(MixtureBuildError, match="source synth_qa: has 0 tokens in 0 documents"):
-        build(EXAMPLES["web-en-zh-v1"], legacy_corpus)
+        build(strict, legacy_corpus)
+    [shortfall] = build(EXAMPLES["web-en-zh-v1"], legacy_corpus).manifest["shortfalls"]  # the shipped example allows it
+    assert shortfall["source"] == "synth_qa" and shortfall["tokens"] == 0 and shortfall["shortfall_tokens"] == 2000
 
 
 @pytest.mark.parametrize(("where", "problem"), [
@@ -277,3 +281,14 @@ def test_a_document_matched_by_two_sources_goes_to_the_first_and_is_counted(mixt
     assert sources["web_en"]["overlap_documents"] == 0 and sources["web_de"]["overlap_documents"] == 0
     assert sources["web_all"]["pool_documents"] == crawled.filter(pl.col("lang") == "zh").height
     assert result.rows.group_by("doc_id", "copy").len()["len"].max() == 1
+
+
+def test_a_doc_id_held_twice_by_the_corpus_counts_once_and_is_recorded(sample_frames, tmp_path):
+    crawled, synthetic = sample_frames
+    frame = with_sources(crawled, synthetic)
+    once = write_corpus(frame, tmp_path / "once")
+    twice = write_corpus(pl.concat([frame, frame.filter(pl.col("lang").is_in(["en", "de"])).head(25)]), tmp_path / "twice")
+    clean, repeated = build(THREE_SOURCES, once), build(THREE_SOURCES, twice)
+    assert repeated.manifest["inputs"]["corpus"]["duplicate_doc_id_rows"] == 25
+    assert clean.manifest["inputs"]["corpus"]["duplicate_doc_id_rows"] == 0
+    assert repeated.rows.equals(clean.rows)  # the same documents, each once

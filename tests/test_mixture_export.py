@@ -8,7 +8,7 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from mixture_fixtures import MIXTURES, mixture_corpus, sample_frames  # noqa: F401 (fixtures)
+from mixture_fixtures import MIXTURES
 
 from corpus_assets.core.mixtures.build import build_mixture
 from corpus_assets.core.mixtures.export import ExportError, export_mixture

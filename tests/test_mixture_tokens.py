@@ -2,7 +2,6 @@
 text of the bundled sample, and a BPE trained here (nothing downloaded) counting what it encodes."""
 import duckdb
 import pytest
-from mixture_fixtures import sample_frames  # noqa: F401 (fixture)
 
 from corpus_assets.core.mixtures.tokens import HFTokenizer, approx_token_count, approx_tokens_sql, train_bpe_tokenizer
 

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from corpus_assets.core.package_data import bundled_sample_crawl
+from corpus_assets.core.package_data import bundled_sample_crawl, packaged_mixtures
 
 
 class CliError(Exception):
@@ -23,6 +23,11 @@ def warehouse_root(uri: str | None) -> str:
 def source_uri(uri: str | None) -> str:
     """The crawl source: the given URI, else $CORPUS_SOURCE, else the sample crawl bundled with the package."""
     return uri or os.environ.get("CORPUS_SOURCE") or str(bundled_sample_crawl())
+
+
+def mixtures_folder(folder: str | None) -> str:
+    """The mixture specs folder: the given one, else $CORPUS_MIXTURES, else the examples packaged with corpus_assets."""
+    return str(Path(folder or os.environ.get("CORPUS_MIXTURES") or packaged_mixtures()).expanduser().resolve())
 
 
 def is_local(uri: str) -> bool:

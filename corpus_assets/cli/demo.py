@@ -1,16 +1,18 @@
-"""`corpus demo`: materialize the bundled sample crawl and summarise what the pipeline made of it."""
+"""`corpus demo`: materialize the bundled sample crawl and its example mixtures, and summarise what the
+pipeline made of them."""
 from __future__ import annotations
 
 import sys
 from collections import Counter
 from pathlib import Path
 
-from corpus_assets.cli.common import format_table
+from corpus_assets.cli.common import format_table, mixtures_folder
 from corpus_assets.cli.materialize import add_run_options, finish, materialize
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("demo", help="materialize the bundled sample crawl into ./warehouse and summarise it")
+    p = sub.add_parser("demo", help="materialize the bundled sample crawl and example mixtures into ./warehouse "
+                                    "and summarise them")
     add_run_options(p)
     p.set_defaults(func=run_demo)
 
@@ -42,15 +44,53 @@ def run_demo(args) -> None:
          "GROUP BY reason ORDER BY documents DESC, reason LIMIT 8")
     show("Duplicate clusters", "SELECT dedup_kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
                                "count(*) FILTER (WHERE NOT is_kept) AS removed FROM dedup_clusters GROUP BY ALL ORDER BY 1")
+    mixture = show_mixture(warehouse, mixtures_folder(args.mixtures))
     corpus = _command_path()
     print(f"""
 Next:
   {corpus} sql "SELECT lang, count(*) FROM corpus GROUP BY lang ORDER BY 2 DESC"
   {corpus} sql "SELECT url, drop_reasons FROM decisions WHERE NOT keep LIMIT 10"   # why was a page dropped
   {corpus} sql --format csv "SELECT url, title, n_chars FROM corpus LIMIT 20"
+  {corpus} mix list    # every mixture: spec hash, built version, rows, tokens, up to date or not
+  {corpus} mix export {mixture} --format parquet --out exports/{mixture}   # shuffled training shards
+  {corpus} sql "SELECT * FROM mixture_summary"   # --version mixtures=N reads an earlier build
   {corpus} check       # the Great Expectations suites over every table (HTML report under the warehouse)
   {corpus} ui          # the Dagster UI on http://127.0.0.1:3000 (asset graph, runs, partitions)
 Warehouse (Delta tables): {warehouse}""")
+
+
+def show_mixture(warehouse: str, folder: str) -> str:
+    """Print the built mixtures of the specs folder in one line, then the first one stage by stage (target vs
+    achieved share); return its name."""
+    import polars as pl
+
+    from corpus_assets.core.mixtures.catalog import scan_specs
+    from corpus_assets.core.mixtures.errors import MixtureBuildError
+    from corpus_assets.core.mixtures.manifest import source_table
+    from corpus_assets.core.mixtures.store import stored_build
+
+    specs = scan_specs(folder).specs
+    built = {}
+    for name in specs:
+        try:
+            built[name] = stored_build(warehouse, name)
+        except MixtureBuildError:
+            continue
+    if not built:
+        print("No mixture was built (see `corpus mix list`).\n")
+        return "NAME"
+    print("Mixtures: " + "; ".join(
+        f"{name} ({build.manifest['totals']['rows']:,} rows, {build.manifest['totals']['tokens']:,} tokens"
+        + "".join(f", {item['source']} short by {item['shortfall_tokens']:,} tokens"
+                  for item in build.manifest["shortfalls"]) + ")" for name, build in built.items()) + "\n")
+    name, build = next(iter(built.items()))
+    table = source_table(build.manifest).select(
+        "stage", "source", pl.col("target_share").alias("target"), pl.col("share").round(4), "tokens", "documents",
+        "rows", "copies", pl.col("shortfall_tokens").alias("short"))
+    print(f"Mixture {name} ({specs[name].description or 'see its spec'}; spec {build.manifest['spec_hash']}, "
+          f"table version {build.version}, corpus version {build.manifest['inputs']['corpus']['delta_version']}):\n"
+          + format_table(table.to_arrow()))
+    return name
 
 
 def _command_path() -> str:

@@ -1,20 +1,25 @@
-"""`corpus materialize`: register a crawl's shards as partitions, then run three phases.
+"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run five phases.
 
 1. one `ingest_shard` run per shard (documents, signals, decisions, dedup signatures);
 2. one `deduplicate` run over every shard that has signatures;
 3. one `publish_corpus` run per shard that ingested, plus the shards whose duplicates changed;
-4. one `summarize` run: the crawl-wide summary.
+4. one `summarize` run: the crawl-wide summary;
+5. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
 
 A shard that fails never stops the others: later phases run for every shard that succeeded, and the
-command ends with one line per failed shard (shard, step, first error) and exits non-zero.
+command ends with one line per failed shard (shard, step, first error) and exits non-zero. Mixtures are
+built only when every earlier run succeeded (a mixture over a partly published corpus would pin it), from
+the specs of --mixtures / $CORPUS_MIXTURES, or from the packaged examples when the source is the bundled
+sample they are sized for.
 """
 from __future__ import annotations
 
 import argparse
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 
-from corpus_assets.cli.common import CliError, source_uri, warehouse_root
+from corpus_assets.cli.common import CliError, mixtures_folder, source_uri, warehouse_root
 from corpus_assets.cli.selection import Plan, plan_selection
 
 
@@ -32,7 +37,8 @@ def add_parser(sub) -> None:
     p.add_argument("--select", help="comma-separated assets (default: all)")
     p.add_argument("--max-files", type=int, help="only the first N WARC files of each crawl")
     p.add_argument("--missing", action="store_true",
-                   help="only shards whose selected assets are not materialized (e.g. the ones that failed)")
+                   help="only shards whose selected assets are not materialized (e.g. the ones that failed), and "
+                        "mixtures not built as their spec and the corpus stand now")
     p.add_argument("--stale", action="store_true",
                    help="(re)publish corpus only for shards whose inputs changed after it was published")
     p.add_argument("--format", choices=["warc", "wet"], help="read WARC (default) or WET files")
@@ -46,6 +52,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warehouse", help="warehouse root (default $CORPUS_WAREHOUSE or ./warehouse)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="shard runs at once (default: cores)")
     p.add_argument("--shard-size", type=int, help="WARC files per partition (default 1 for a local source, 100 for a remote one)")
+    p.add_argument("--mixtures", metavar="DIR", help="mixture specs folder (default $CORPUS_MIXTURES or the packaged examples)")
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")
 
 
@@ -54,10 +61,13 @@ def materialize(args) -> MaterializeResult:
     from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
                                           run_partitions, worker_pool)
     from corpus_assets.core.ingest.ccsource import CrawlSource
+    from corpus_assets.core.mixtures.catalog import load_all
+    from corpus_assets.core.mixtures.store import build_status
     from corpus_assets.core.package_data import default_filter_config
     from corpus_assets.core.quality.filter_config import load_filter_config
     from corpus_assets.core.ingest.shards import plan_source_shards
     from corpus_assets.defs.corpus.publishing import stale_shards
+    from corpus_assets.defs.mixtures.partitions import register_mixtures
 
     source = source_uri(args.source)
     warehouse = warehouse_root(args.warehouse)
@@ -65,11 +75,18 @@ def materialize(args) -> MaterializeResult:
     filter_config = getattr(args, "filter_config", None)
     if "decisions" in plan.ingest:  # a malformed config is rejected before any run starts
         load_filter_config(filter_config or default_filter_config())
+    mixtures = mixtures_folder(getattr(args, "mixtures", None))
+    builds_mixtures = plan.mix and _mixture_specs_apply(args, source)
+    specs = load_all(mixtures) if builds_mixtures else {}  # so is a malformed mixture spec
+    if plan.mix and not builds_mixtures:
+        print("mixtures: not built; the packaged example specs are sized for the bundled sample crawl "
+              "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
     home = prepare_dagster_home(warehouse)
     shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
     keys = [shard.key for shard in shards]
     instance = open_instance(warehouse)
     added = register_partitions(instance, keys)
+    register_mixtures(instance, list(specs))
     ingest_keys = publish_keys = keys
     if args.missing or args.stale:
         ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if args.missing else []
@@ -81,18 +98,27 @@ def materialize(args) -> MaterializeResult:
         publish_keys = sorted(publish)
     print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
           f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
-          f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers", flush=True)
-    env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "DAGSTER_HOME": str(home)}
+          f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
+          + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
+    env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}
     documents_config = {key: value for key, value in {"record_format": args.format, "extractor": args.extractor}.items()
                         if value}
     ops = {"documents": documents_config, "decisions": {"filter_config": filter_config} if filter_config else {}}
     log_level = "INFO" if args.verbose else "CRITICAL"
     result = MaterializeResult(warehouse)
 
+    def mixtures_to_build() -> list[str]:
+        """Every mixture; with --missing or --stale, those not built as their spec and the corpus stand now."""
+        if not (args.missing or args.stale):
+            return list(specs)
+        return [name for name, spec in specs.items() if build_status(warehouse, spec)["status"] != "up to date"]
+
     def report(done: int, total: int, outcome) -> None:
         meta = outcome.metadata
         docs = meta.get("documents", {}).get("documents_written", meta.get("corpus", {}).get("documents"))
         detail = f"{docs} documents" if docs is not None else ""
+        if "mixtures" in meta:
+            detail = f"{meta['mixtures']['dagster/row_count']} rows, {meta['mixtures']['tokens']:,} tokens"
         status = "ok" if outcome.success else f"FAILED at {outcome.failed_step}"
         print(f"[{done}/{total}] {outcome.partition} {status} {detail} ({outcome.seconds:.1f}s)", flush=True)
 
@@ -105,13 +131,25 @@ def materialize(args) -> MaterializeResult:
         return outcomes
 
     with worker_pool(args.workers, env) as pool:
-        run_phases(run, plan, ingest_keys, publish_keys)
+        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build)
     stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
               f"{', ...' if len(stale) > 1 else ''}); refresh with "
               f"`corpus materialize --select dedup_clusters,corpus --stale`", flush=True)
     return result
+
+
+def _mixture_specs_apply(args, source: str) -> bool:
+    """Mixtures are built from a specs folder the user names, or from the packaged examples over the
+    bundled sample they are sized for (not over another crawl, where they would only add noise or fail)."""
+    from pathlib import Path
+
+    from corpus_assets.core.package_data import bundled_sample_crawl
+
+    if getattr(args, "mixtures", None) or os.environ.get("CORPUS_MIXTURES"):
+        return True
+    return "://" not in source and Path(source).resolve() == bundled_sample_crawl().resolve()
 
 
 def _missing(instance, keys: list[str], names: list[str], materialized) -> list[str]:
@@ -121,9 +159,11 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
     return [key for key in keys if key not in done]
 
 
-def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str]) -> list[str]:
+def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
+               mixture_keys: Callable[[], list[str]] = list) -> list[str]:
     """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
-    shards whose duplicates changed; returns the affected shards."""
+    shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
+    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards."""
     failed: set[str] = set()
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
@@ -132,16 +172,25 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str])
         print("deduplicating across all shards and crawls", flush=True)
         [dedup] = run([None], plan.dedup, "deduplicate")
         if not dedup.success:
-            return affected  # corpus must not publish against stale clusters
+            return affected  # corpus must not publish against stale clusters, nor mixtures read it
         meta = dedup.metadata.get("dedup_clusters", {})
         affected = list(meta.get("affected_partitions") or [])
         print(f"  {meta.get('mode')}: {meta.get('documents_in_clusters')} documents in {meta.get('clusters')} clusters, "
               f"{meta.get('duplicates_removed')} duplicates", flush=True)
     if plan.publish:
         ready = [key for key in publish_keys if key not in failed]
-        run(ready + sorted(set(affected) - set(ready) - failed), plan.publish, "publish_corpus")
+        failed |= {o.partition for o in run(ready + sorted(set(affected) - set(ready) - failed), plan.publish,
+                                            "publish_corpus") if not o.success}
     if plan.report:
         run([None], plan.report, "summarize")
+    if plan.mix:
+        if failed:
+            print(f"mixtures not built: {len(failed)} shard(s) failed, so the corpus is incomplete", flush=True)
+            return affected
+        names = mixture_keys()
+        if names:
+            print(f"building {len(names)} mixture(s)", flush=True)
+            run(names, plan.mix, "build_mixtures")
     return affected
 
 

@@ -11,7 +11,22 @@ def add_parser(sub) -> None:
     p.add_argument("query")
     p.add_argument("--warehouse")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--version", action="append", default=[], metavar="TABLE=V",
+                   help="read Delta version V of TABLE (time travel; repeatable), e.g. --version mixtures=3")
     p.set_defaults(func=run_sql)
+
+
+def parse_versions(items: list[str]) -> dict[str, int]:
+    """{table: version} from `TABLE=V` arguments."""
+    versions: dict[str, int] = {}
+    for item in items:
+        table, sep, version = item.partition("=")
+        if not sep or not table.strip() or not version.strip().isdigit():
+            raise CliError(f"--version {item}: expected TABLE=VERSION, e.g. mixtures=3")
+        if table.strip() in versions:
+            raise CliError(f"--version: {table.strip()} given twice")
+        versions[table.strip()] = int(version)
+    return versions
 
 
 def run_sql(args) -> None:
@@ -20,7 +35,7 @@ def run_sql(args) -> None:
     warehouse = warehouse_root(args.warehouse)
     require_warehouse(warehouse)
     try:
-        table = query_readonly(connect(warehouse), args.query)
+        table = query_readonly(connect(warehouse, versions=parse_versions(args.version)), args.query)
     except SqlError as exc:
         raise CliError(str(exc)) from exc
     sys.stdout.write(format_table(table, args.format))

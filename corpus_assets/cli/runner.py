@@ -40,8 +40,12 @@ def summary_job() -> dg.JobDefinition:
     return _job("summarize")
 
 
+def mixtures_job() -> dg.JobDefinition:
+    return _job("build_mixtures")
+
+
 JOB_FACTORIES = {"ingest_shard": ingest_job, "deduplicate": dedup_job, "publish_corpus": corpus_job,
-                 "summarize": summary_job}
+                 "summarize": summary_job, "build_mixtures": mixtures_job}
 
 
 @dataclass
@@ -64,8 +68,8 @@ def _metadata_values(metadata) -> dict:
 
 def run_partition(partition: str | None, asset_names: list[str], run_config: dict,
                   job_name: str = "ingest_shard") -> RunOutcome:
-    """Materialize `asset_names` of a job for one shard (or, for a global job, None) as one Dagster run
-    in this process, in the instance of $DAGSTER_HOME."""
+    """Materialize `asset_names` of a job for one partition (a shard or a mixture; None for a global job)
+    as one Dagster run in this process, in the instance of $DAGSTER_HOME."""
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     tags = {"corpus/launched_by": "cli"}
@@ -162,10 +166,11 @@ def materialized_partitions(instance: dg.DagsterInstance, asset_name: str) -> se
     return set(instance.get_materialized_partitions(dg.AssetKey(asset_name)))
 
 
-def run_environment(warehouse: str, source: str | None = None) -> dict[str, str]:
-    """What worker processes need to run shards of `source` into `warehouse`, in the warehouse's instance."""
-    from corpus_assets.cli.common import source_uri
+def run_environment(warehouse: str, source: str | None = None, mixtures: str | None = None) -> dict[str, str]:
+    """What worker processes need to run shards of `source` (and the mixture specs of the folder `mixtures`)
+    into `warehouse`, in the warehouse's instance."""
+    from corpus_assets.cli.common import mixtures_folder, source_uri
     from corpus_assets.cli.instance import prepare_dagster_home
 
     return {"CORPUS_SOURCE": source_uri(source), "CORPUS_WAREHOUSE": warehouse,
-            "DAGSTER_HOME": str(prepare_dagster_home(warehouse))}
+            "CORPUS_MIXTURES": mixtures_folder(mixtures), "DAGSTER_HOME": str(prepare_dagster_home(warehouse))}

@@ -15,6 +15,7 @@ class Plan:
     dedup: list[str]
     publish: list[str]
     report: list[str]
+    mix: list[str]
 
     @property
     def per_shard(self) -> list[str]:

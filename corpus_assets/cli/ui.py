@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from corpus_assets.cli.common import CliError, source_uri, warehouse_root
+from corpus_assets.cli.common import CliError, mixtures_folder, source_uri, warehouse_root
 
 SHUTDOWN_GRACE_SECONDS = 30
 # the code location, named as the project names it (pyproject.toml [tool.dg.project])
@@ -29,6 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--port", type=int, default=3000)
     p.add_argument("--warehouse")
     p.add_argument("--source", help="crawl source for the sensor and schedule (default $CORPUS_SOURCE or the sample)")
+    p.add_argument("--mixtures", metavar="DIR", help="mixture specs folder (default $CORPUS_MIXTURES or the packaged examples)")
     p.set_defaults(func=run_ui)
 
 
@@ -48,7 +49,7 @@ def run_ui(args) -> None:
     workspace = home / "workspace.yaml"
     workspace.write_text(WORKSPACE)
     env = {**os.environ, "CORPUS_WAREHOUSE": warehouse, "CORPUS_SOURCE": source_uri(args.source),
-           "DAGSTER_HOME": str(home)}
+           "CORPUS_MIXTURES": mixtures_folder(args.mixtures), "DAGSTER_HOME": str(home)}
     command = [_dg_command(), "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)]
     print(f"warehouse {warehouse}\ndagster home {home}\n" + " ".join(command), flush=True)
     raise SystemExit(run_until_signalled(command, env))

@@ -1,6 +1,7 @@
 """Files that ship inside the package: GX suites, SQL views, the default filter config, word lists,
-the bundled sample crawl. Found with importlib.resources, so an installed wheel works like a checkout
-(the top-level `expectations/`, `sql/`, `configs/` and `data/sample-crawl` folders are links to these)."""
+the bundled sample crawl, the example mixture specs. Found with importlib.resources, so an installed wheel
+works like a checkout (the top-level `expectations/`, `sql/`, `configs/`, `mixtures/` and
+`data/sample-crawl` folders are links to these)."""
 from __future__ import annotations
 
 from importlib.resources import files
@@ -18,3 +19,8 @@ def default_filter_config() -> Path:
 
 def bundled_sample_crawl() -> Path:
     return package_path("data", "sample-crawl")
+
+
+def packaged_mixtures() -> Path:
+    """The example mixture specs (the specs folder when neither `--mixtures` nor $CORPUS_MIXTURES says otherwise)."""
+    return package_path("mixtures")

@@ -5,10 +5,14 @@ result is reported as one asset check per check group of the suite (`schema`, `i
 `no_raw_pii`, ...), so the UI says what failed. Blocking groups stop the assets downstream in the
 same run; the others are warnings. Metadata names the failing expectations, observed values,
 unexpected counts and a sample of failing doc_ids.
+
+A partitioned table says how its Dagster partition maps to Delta partition values (`delta_partition`)
+and may add validation context for a partition (`validation_context`: e.g. the row count the run
+reported, or the manifest of a mixture build).
 """
 
 import warnings
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import dagster as dg
 
@@ -17,33 +21,43 @@ from corpus_assets.core.checks.validate import validate_table
 from corpus_assets.defs.lake.warehouse import Warehouse
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 
+CheckContext = dg.AssetCheckExecutionContext
+ValidationContext = Callable[[CheckContext, Warehouse], dict[str, Any]]
 
-def _documents_written(context: dg.AssetCheckExecutionContext) -> Optional[int]:
+
+def shard_partition(context: CheckContext) -> dict[str, str]:
+    """The Delta partition (crawl, shard) of a `warc_shards` partition."""
+    return delta_partition(shard_of(context))
+
+
+def documents_written(context: CheckContext, warehouse: Warehouse) -> dict[str, Any]:
     """The row count the `documents` run reported for this partition (an empty shard says why it is empty)."""
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("documents"), asset_partitions=[context.partition_key]),
         limit=1).records
-    if not records:
-        return None
-    written = records[0].asset_materialization.metadata.get("documents_written")
-    return None if written is None else int(written.value)
+    written = records[0].asset_materialization.metadata.get("documents_written") if records else None
+    return {"expected_rows": None if written is None else int(written.value)}
 
 
-def expectation_checks(table: str, partitioned: bool = True) -> dg.AssetChecksDefinition:
+def expectation_checks(table: str, partitions_def: Optional[dg.PartitionsDefinition] = warc_shards,
+                       delta_partition_of: Callable[[CheckContext], dict[str, str]] = shard_partition,
+                       validation_context: Optional[ValidationContext] = None) -> dg.AssetChecksDefinition:
+    """The suite's checks on `table`: per partition of `partitions_def` (None: a global table, validated
+    whole), reading the Delta partition `delta_partition_of(context)`."""
     groups = check_groups(table)
     with warnings.catch_warnings():  # partitioned asset checks are a Dagster preview feature
         warnings.simplefilter("ignore", dg.PreviewWarning)
         specs = [dg.AssetCheckSpec(group.name, asset=table, blocking=group.blocking, description=group.description,
-                                   partitions_def=warc_shards if partitioned else None) for group in groups]
+                                   partitions_def=partitions_def) for group in groups]
 
         @dg.multi_asset_check(specs=specs, name=f"{table}_expectations",
                               description=f"The GX suite expectations/{table}.json, one check per group.")
         def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
-            partition = delta_partition(shard_of(context)) if partitioned else None
-            expected = _documents_written(context) if table == "documents" and partitioned else None
-            result = validate_table(warehouse.root(), table, partition, context={"expected_rows": expected},
+            partition = delta_partition_of(context) if partitions_def else None
+            extra = validation_context(context, warehouse) if validation_context else {}
+            result = validate_table(warehouse.root(), table, partition, context=extra,
                                     storage_options=warehouse.options())
-            where = f"{table} {context.partition_key}" if partitioned else table
+            where = f"{table} {context.partition_key}" if partitions_def else table
             for failure in result.failures:
                 context.log.error(f"{where}: {failure.check}/{failure.name} failed (observed {failure.observed_value}, "
                                   f"unexpected {failure.unexpected_count}, e.g. {failure.unexpected_ids[:3]})")

@@ -4,12 +4,13 @@ ingest   per shard: documents, signals, decisions, dedup signatures (+ band inde
 dedup    global: duplicate clusters across all shards and crawls
 publish  per shard: the training-ready corpus
 report   global: the crawl-wide summary
+mix      per mixture spec: the mixtures built from the whole corpus
 """
 import dagster as dg
 
 PHASE_TAG = "corpus/phase"
-INGEST, DEDUP, PUBLISH, REPORT = "ingest", "dedup", "publish", "report"
-PHASES = (INGEST, DEDUP, PUBLISH, REPORT)
+INGEST, DEDUP, PUBLISH, REPORT, MIX = "ingest", "dedup", "publish", "report", "mix"
+PHASES = (INGEST, DEDUP, PUBLISH, REPORT, MIX)
 DEDUP_POOL = "dedup_clusters"  # a concurrency pool of one: the global dedup step never runs twice at once
 
 

@@ -40,3 +40,7 @@ SELECT * FROM delta_scan(getvariable('warehouse') || '/dedup_clusters');
 -- view: crawl_summary
 CREATE OR REPLACE VIEW crawl_summary AS
 SELECT * FROM delta_scan(getvariable('warehouse') || '/crawl_summary');
+
+-- view: mixtures
+CREATE OR REPLACE VIEW mixtures AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/mixtures');

@@ -1,5 +1,5 @@
-"""Named cross-table checks (Polars anti-joins against documents / signals / decisions), reported in
-the same result format as the GX expectations."""
+"""Named cross-table checks (Polars anti-joins against documents / signals / decisions / corpus), reported
+in the same result format as the GX expectations."""
 from __future__ import annotations
 
 import time
@@ -78,12 +78,14 @@ def _doc_ids_match(other: str) -> Callable[[pl.DataFrame, Mapping[str, pl.DataFr
     return run
 
 
-def _doc_ids_exist_in_documents(frame: pl.DataFrame, others: Mapping[str, pl.DataFrame]) -> CheckOutcome:
-    check = CUSTOM_CHECKS["doc_ids_exist_in_documents"]
-    unknown = _anti(frame.select("doc_id").unique(), others["documents"], ["doc_id"])
-    return _custom_outcome(check, unknown.height == 0, column="doc_id",
-                           observed_value=f"{unknown.height} doc_ids not in documents",
-                           element_count=frame.height, unexpected_count=unknown.height, unexpected_ids=_ids(unknown))
+def _doc_ids_exist_in(other: str) -> Callable[[pl.DataFrame, Mapping[str, pl.DataFrame]], CheckOutcome]:
+    def run(frame: pl.DataFrame, others: Mapping[str, pl.DataFrame]) -> CheckOutcome:
+        check = CUSTOM_CHECKS[f"doc_ids_exist_in_{other}"]
+        unknown = _anti(frame.select("doc_id").unique(), others[other], ["doc_id"])
+        return _custom_outcome(check, unknown.height == 0, column="doc_id",
+                               observed_value=f"{unknown.height} doc_ids not in {other}",
+                               element_count=frame.height, unexpected_count=unknown.height, unexpected_ids=_ids(unknown))
+    return run
 
 
 CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
@@ -97,7 +99,10 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
     CustomCheck("doc_ids_match_signals", "exactly the signal rows of the partition have decisions (1:1 doc_ids)",
                 {"signals": ("doc_id",)}, _doc_ids_match("signals")),
     CustomCheck("doc_ids_exist_in_documents", "every clustered doc_id exists in documents",
-                {"documents": ("doc_id",)}, _doc_ids_exist_in_documents),
+                {"documents": ("doc_id",)}, _doc_ids_exist_in("documents")),
+    CustomCheck("doc_ids_exist_in_corpus", "every doc_id of the mixture is a corpus document "
+                "(of the corpus version the build read, when the context gives it)",
+                {"corpus": ("doc_id",)}, _doc_ids_exist_in("corpus")),
 ]}
 
 

@@ -12,7 +12,9 @@ Besides GX's own keys a suite carries engine settings in ``meta.corpus_assets``:
                      ``n_chars_matches_text = COALESCE(n_chars = LENGTH(text), FALSE)`` or
                      ``keep_matches_drop_reasons``; GX then checks them like any column
 ``derived_frames``   ``name: {sql, index_column}``: a Polars SQL aggregate over the table
-                     (``FROM self``); expectations with ``meta.frame = name`` run on it.  Used for
+                     (``FROM self``, joined with the validation context's ``tables`` where the
+                     query names them: the mixture manifest's ``manifest_sources``); expectations
+                     with ``meta.frame = name`` run on it.  Used for
                      the dedup-cluster invariants (one row per cluster: ``n_members``,
                      ``n_kept``, ``cluster_size_min/max``; GX checks ``n_kept == 1`` and
                      ``cluster_size == n_members``) - cross-row rules stay declarative GX
@@ -51,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import great_expectations as gx
 
 SUITES_DIR = package_path("expectations")
-TABLES: tuple[str, ...] = ("documents", "signals", "decisions", "corpus", "dedup_clusters")
+TABLES: tuple[str, ...] = ("documents", "signals", "decisions", "corpus", "dedup_clusters", "mixtures")
 ENGINE_KEY = "corpus_assets"
 
 

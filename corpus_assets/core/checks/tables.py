@@ -12,14 +12,17 @@ def table_uri(warehouse_root: str | os.PathLike[str], table: str) -> str:
 
 
 def read_table(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None = None,
-               columns: Sequence[str] | None = None, storage_options: Mapping[str, str] | None = None) -> pl.DataFrame:
-    """Rows of a Delta table (one partition, or all); ``columns`` that the table lacks are ignored.
+               columns: Sequence[str] | None = None, storage_options: Mapping[str, str] | None = None,
+               version: int | None = None) -> pl.DataFrame:
+    """Rows of a Delta table (one partition, or all; at ``version``, else the latest); ``columns`` that the
+    table lacks are ignored.
 
     Partition keys that are not partition columns of the table (a global table) are ignored."""
     import pyarrow.dataset as ds
     from deltalake import DeltaTable
 
-    dt = DeltaTable(table_uri(warehouse_root, table), storage_options=dict(storage_options) if storage_options else None)
+    dt = DeltaTable(table_uri(warehouse_root, table), version=version,
+                    storage_options=dict(storage_options) if storage_options else None)
     part_cols = set(dt.metadata().partition_columns)
     keys = {k: v for k, v in (partition or {}).items() if k in part_cols}
     filters = [(k, "=", v) for k, v in keys.items()] or None
@@ -46,7 +49,8 @@ def is_partitioned(warehouse_root: str | os.PathLike[str], table: str,
 
 def list_partitions(warehouse_root: str | os.PathLike[str], table: str,
                     storage_options: Mapping[str, str] | None = None) -> list[dict[str, str]]:
-    """The table's partitions as ``{"crawl", "shard"}`` dicts, sorted; ``[]`` for a global table."""
+    """The table's partitions as dicts of its partition columns (``{"crawl", "shard"}``, or ``{"mixture"}``
+    for ``mixtures``), sorted; ``[]`` for a global table."""
     from deltalake import DeltaTable
 
     dt = DeltaTable(table_uri(warehouse_root, table), storage_options=dict(storage_options) if storage_options else None)

@@ -23,7 +23,9 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
 
     ``context``: ``expected_rows`` (the row count the writer reported: enables the row-count
     expectation), ``partition`` (``{"crawl", "shard"}`` of the batch: enables the partition-key expectations),
-    ``parameters`` (extra GX ``$PARAMETER`` values).  ``others``: frames of other tables
+    ``parameters`` (extra GX ``$PARAMETER`` values), ``tables`` (``{name: frame}`` that derived frames may
+    join besides ``self``, e.g. a mixture manifest's targets), any other flag an expectation ``requires``
+    (e.g. ``manifest``).  ``others``: frames of other tables
     (``{"documents": ...}``) for the suite's custom cross-table checks; checks whose tables are
     not given are reported as skipped.
     """
@@ -58,9 +60,10 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
     # derived frames (Polars SQL queries over the table)
     frames: dict[str, pl.DataFrame] = {}
     frame_errors: dict[str, str] = {}
+    tables = dict(context.get("tables") or {})
     for name, fspec in settings.derived_frames.items():
         try:
-            frames[name] = frame.sql(fspec["sql"])
+            frames[name] = pl.SQLContext(frames={"self": frame, **tables}).execute(fspec["sql"], eager=True)
         except Exception as exc:  # noqa: BLE001
             frame_errors[name] = f"derived frame {name} failed: {exc}"
 
@@ -133,8 +136,10 @@ def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition
     the GX suite plus its custom cross-table checks against the same partition of the other
     tables (only the columns those checks need are read).
 
-    ``context`` as for ``validate_frame``; ``partition`` is added to it unless the table is
-    global (not partitioned).  Raises ``FileNotFoundError`` if the table does not exist."""
+    ``context`` as for ``validate_frame``, plus ``versions`` (``{other table: Delta version}`` to read
+    for the cross-table checks, e.g. the corpus version a mixture was built from); ``partition`` is
+    added to it unless the table is global (not partitioned).  Raises ``FileNotFoundError`` if the
+    table does not exist."""
     if not table_exists(table_uri(warehouse_root, table), storage_options):
         raise FileNotFoundError(f"no Delta table {table_uri(warehouse_root, table)}")
     started = time.perf_counter()
@@ -142,11 +147,13 @@ def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition
     part = dict(partition) if (partition and partitioned) else None
     frame = read_table(warehouse_root, table, part, storage_options=storage_options)
     others: dict[str, pl.DataFrame] = {}
+    versions = (context or {}).get("versions") or {}
     for name in SuiteSettings.of(suite_spec(table)).custom_checks:
         check = CUSTOM_CHECKS.get(name)
         for other, columns in (check.needs.items() if check else ()):
             if other not in others and table_exists(table_uri(warehouse_root, other), storage_options):
-                others[other] = read_table(warehouse_root, other, part, columns=columns, storage_options=storage_options)
+                others[other] = read_table(warehouse_root, other, part, columns=columns, storage_options=storage_options,
+                                           version=versions.get(other))
     ctx = {"partition": part, **(context or {})}
     result = validate_frame(table, frame, ctx, others=others)
     result.partition = part

@@ -10,6 +10,7 @@ from corpus_assets.core.checks.suites import TABLES
 from corpus_assets.core.checks.tables import is_partitioned, list_partitions, table_uri
 from corpus_assets.core.checks.validate import validate_table
 from corpus_assets.core.lake.delta_tables import table_exists
+from corpus_assets.core.mixtures.check_context import partition_context
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ def check_warehouse(warehouse_root: str | os.PathLike[str], tables: Iterable[str
             part_context = dict(context or {})
             if table == "documents" and part is not None and documents_written:
                 part_context["expected_rows"] = documents_written.get(f"{part['crawl']}/{part['shard']}")
+            if table == "mixtures" and part is not None:  # the rows against the manifest of their build
+                part_context.update(partition_context(str(warehouse_root), part["mixture"],
+                                                      dict(storage_options) if storage_options else None))
             result = validate_table(warehouse_root, table, part, context=part_context, storage_options=storage_options)
             results.append((table, part, result))
     return results

@@ -10,6 +10,7 @@ import glob
 import os
 import re
 from pathlib import Path
+from typing import Mapping
 
 import duckdb
 import pyarrow as pa
@@ -38,7 +39,7 @@ def delta_extension_path() -> str:
     return matches[0]
 
 
-VIEW_FILES = ("views.sql", "funnel.sql")  # table views first, then views derived from them
+VIEW_FILES = ("views.sql", "funnel.sql", "mixtures.sql")  # table views first, then views derived from them
 
 
 def _blocks(pattern: re.Pattern, sql_file: str) -> dict[str, str]:
@@ -64,12 +65,14 @@ def _is_local(root: str) -> bool:
 
 
 def connect(warehouse_root: str, storage_options: dict | None = None, memory_limit: str | None = None,
-            sandbox: bool = True) -> duckdb.DuckDBPyConnection:
+            sandbox: bool = True, versions: Mapping[str, int] | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per existing Delta table of the warehouse.
 
-    With `sandbox` (the default), queries can read files of a local warehouse only: DuckDB's external
-    access is switched off with the warehouse as the one allowed directory, and the configuration is
-    locked, so `read_csv('/etc/passwd')` fails."""
+    `versions` ({table: Delta version}) time-travels those tables: their views (and the views derived
+    from them) read that version. With `sandbox` (the default), queries can read files of a local
+    warehouse only: DuckDB's external access is switched off with the warehouse as the one allowed
+    directory, and the configuration is locked, so `read_csv('/etc/passwd')` fails."""
+    versions = _checked_versions(warehouse_root, storage_options, versions or {})
     con = duckdb.connect()
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
@@ -90,11 +93,12 @@ def connect(warehouse_root: str, storage_options: dict | None = None, memory_lim
             except duckdb.CatalogException:
                 pass
         elif use_extension:
-            con.execute(statement)
+            con.execute(_at_version(statement, versions[table]) if table in versions else statement)
         else:
             from deltalake import DeltaTable
 
-            con.register(f"{name}", DeltaTable(f"{warehouse_root}/{table}", storage_options=storage_options).to_pyarrow_dataset())
+            con.register(f"{name}", DeltaTable(f"{warehouse_root}/{table}", version=versions.get(table),
+                                               storage_options=storage_options).to_pyarrow_dataset())
     if sandbox:
         allowed = [str(Path(warehouse_root.removeprefix("file://")).resolve()) + "/"] if _is_local(warehouse_root) else []
         con.execute("SET allowed_directories = ?", [allowed])
@@ -103,9 +107,34 @@ def connect(warehouse_root: str, storage_options: dict | None = None, memory_lim
     return con
 
 
+_DELTA_SCAN = re.compile(r"delta_scan\(getvariable\('warehouse'\) \|\| '/(\w+)'\)")
+
+
 def _source_table(statement: str) -> str | None:
-    match = re.search(r"delta_scan\(getvariable\('warehouse'\) \|\| '/(\w+)'\)", statement)
+    match = _DELTA_SCAN.search(statement)
     return match.group(1) if match else None
+
+
+def _at_version(statement: str, version: int) -> str:
+    """A table view's statement reading Delta `version` (the extension's time travel)."""
+    return _DELTA_SCAN.sub(lambda m: f"delta_scan(getvariable('warehouse') || '/{m.group(1)}', version => {int(version)})",
+                           statement)
+
+
+def _checked_versions(warehouse_root: str, storage_options: dict | None, versions: Mapping[str, int]) -> dict[str, int]:
+    """`versions` after checking that each names a table of the warehouse and one of its versions."""
+    from deltalake import DeltaTable
+
+    tables = {table for table in map(_source_table, view_definitions().values()) if table}
+    for table, version in versions.items():
+        uri = f"{warehouse_root}/{table}"
+        if table not in tables or not table_exists(uri, storage_options):
+            present = sorted(t for t in tables if table_exists(f"{warehouse_root}/{t}", storage_options))
+            raise SqlError(f"--version {table}={version}: no table {table} in the warehouse (tables: {', '.join(present)})")
+        latest = DeltaTable(uri, storage_options=storage_options).version()
+        if not 0 <= version <= latest:
+            raise SqlError(f"--version {table}={version}: {table} has versions 0 to {latest}")
+    return dict(versions)
 
 
 def query_readonly(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:

@@ -40,7 +40,8 @@ def build_mixture(spec: MixtureSpec, corpus: CorpusSnapshot, *, ratings: pl.Data
         check_predicates(corpus.con, spec, stage_index, stage, "corpus")
     counts = prepare_mixture_input(corpus.con, spec, token_cache_uri, storage_options)
     selection = select_mixture(corpus.con, spec, "mixture_input", ratings)
-    inputs = {"corpus": {"delta_version": corpus.version, "columns_defaulted": corpus.defaulted}, **(other_inputs or {})}
+    inputs = {"corpus": {"delta_version": corpus.version, "columns_defaulted": corpus.defaulted,
+                         "duplicate_doc_id_rows": corpus.duplicate_rows}, **(other_inputs or {})}
     manifest = build_manifest(spec, selection, inputs, _quality_in_force(corpus, selection.rows, quality))
     return MixtureBuild(spec, selection.rows, manifest, counts)
 

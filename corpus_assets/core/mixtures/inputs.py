@@ -10,6 +10,11 @@ read through deltalake's pyarrow dataset. Columns that other stages add over tim
 missing: `source` = 'common-crawl' (everything is crawled until imports exist), `synthetic` = false.
 Columns without a safe default (`quality_score`, ...) stay missing, and a predicate using one fails with
 DuckDB's one-line binder error naming the column.
+
+A mixture counts a document once: should the corpus hold a doc_id in more than one row (the same WARC
+record ingested from two shards), the view keeps the first by partition and text, and the number of rows
+left out is recorded (`duplicate_rows`, in the manifest). Checking costs one count of distinct doc_ids;
+the deduplicating window runs only when there are duplicates.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class CorpusSnapshot:
     version: int
     columns: list[str]
     defaulted: dict[str, object] = field(default_factory=dict)  # column -> the default used
+    duplicate_rows: int = 0  # rows whose doc_id an earlier row already has, left out of the view
 
 
 def open_corpus(corpus_uri: str, version: int | None = None, storage_options: dict[str, str] | None = None,
@@ -41,14 +47,20 @@ def open_corpus(corpus_uri: str, version: int | None = None, storage_options: di
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
     _register_snapshot(con, table)
+    partitions = table.metadata().partition_columns
     columns = [name for name, *_ in con.sql("DESCRIBE corpus_snapshot").fetchall()]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
         raise ValueError(f"{corpus_uri}: corpus has no {', '.join(missing)} column(s)")
     defaulted = {column: value for column, (_, value) in COLUMN_DEFAULTS.items() if column not in columns}
     extra = "".join(f", {COLUMN_DEFAULTS[column][0]} AS {column}" for column in defaulted)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW corpus AS SELECT *{extra} FROM corpus_snapshot")
-    return CorpusSnapshot(con, corpus_uri, table.version(), columns + list(defaulted), defaulted)
+    duplicates = con.sql("SELECT count(*) - count(DISTINCT doc_id) FROM corpus_snapshot").fetchone()[0]
+    first_of_each = ""
+    if duplicates:
+        order = ", ".join([f'"{column}"' for column in partitions if column in columns] + ["text"])
+        first_of_each = f" QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY {order}) = 1"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW corpus AS SELECT *{extra} FROM corpus_snapshot{first_of_each}")
+    return CorpusSnapshot(con, corpus_uri, table.version(), columns + list(defaulted), defaulted, int(duplicates))
 
 
 def _register_snapshot(con: duckdb.DuckDBPyConnection, table: DeltaTable) -> None:

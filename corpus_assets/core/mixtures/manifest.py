@@ -12,6 +12,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from corpus_assets.core.mixtures.select import Selection, StageResult
 from corpus_assets.core.mixtures.spec import MixtureSpec
 
@@ -65,6 +67,24 @@ def _stage(stage: StageResult) -> dict[str, Any]:
 
 def _rounded(value: float) -> float:
     return round(float(value), 6)
+
+
+SOURCE_TABLE_SCHEMA = {"stage": pl.String, "source": pl.String, "synthetic": pl.Boolean, "target_share": pl.Float64,
+                       "share": pl.Float64, "max_share": pl.Float64, "share_enforced": pl.Boolean,
+                       "target_tokens": pl.Int64, "tokens": pl.Int64, "documents": pl.Int64, "rows": pl.Int64,
+                       "copies": pl.Int64, "shortfall_tokens": pl.Int64}
+
+
+def source_table(manifest: dict[str, Any]) -> pl.DataFrame:
+    """One row per stage and source, in curriculum and spec order: what was asked and what the build gave.
+    `share_enforced` is false in a stage with a recorded shortfall (its shares are reported, not held to 1 pp)."""
+    rows = []
+    for stage in manifest["stages"]:
+        enforced = not any(source["shortfall_tokens"] for source in stage["sources"])
+        rows += [{"stage": stage["name"], "share_enforced": enforced,
+                  **{key: source[key] for key in SOURCE_TABLE_SCHEMA if key in source},
+                  "source": source["source"]} for source in stage["sources"]]
+    return pl.DataFrame(rows, schema=SOURCE_TABLE_SCHEMA)
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
