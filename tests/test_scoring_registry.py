@@ -23,11 +23,13 @@ def test_a_version_holds_its_files_with_their_hashes_and_scores_like_the_trained
     version = registry.save_version(root, bootstrap_model)
     assert version == 1 and registry.list_versions(root) == [1]
     manifest = registry.read_manifest(root, 1)
-    assert manifest["label_source"] == "bootstrap" and manifest["model_keys"] == ["multilingual"]
+    assert manifest["label_source"] == "bootstrap" and "multilingual" in manifest["model_keys"]
+    assert manifest["model_keys"] == sorted(bootstrap_model.classifiers)  # per-language models where labels suffice
     assert manifest["parameters"]["fasttext"]["wordNgrams"] == 2
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((root / "1" / name).read_bytes()).hexdigest() == digest
-    assert {"fasttext-multilingual.bin", "calibration.json", "metrics.json", "heldout.parquet"} <= set(manifest["files"])
+    model_files = {f"fasttext-{key}.bin" for key in manifest["model_keys"]}
+    assert model_files | {"calibration.json", "metrics.json", "heldout.parquet"} <= set(manifest["files"])
     texts, langs = sample_corpus["text"].to_list(), sample_corpus["lang"].to_list()
     loaded = registry.load_scorer(root, 1).score(texts, langs)
     assert loaded.model_version == 1
