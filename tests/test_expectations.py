@@ -106,10 +106,9 @@ def test_signal_ranges_and_language_set_come_from_the_code():
     spec = suite_spec("signals")
     ranged = {e["kwargs"]["column"]: e["kwargs"] for e in spec["expectations"]
               if e["type"] == "expect_column_values_to_be_between"}
-    for name in SIGNAL_SCHEMA:
-        assert ranged[name]["min_value"] == 0
-        if name.endswith("_frac") and "_top_" not in name:
-            assert ranged[name]["max_value"] == 1
+    assert all(ranged[name]["min_value"] == 0 for name in SIGNAL_SCHEMA)
+    fractions = [name for name in SIGNAL_SCHEMA if name.endswith("_frac") and "_top_" not in name]
+    assert fractions and all(ranged[name]["max_value"] == 1 for name in fractions)
     lang_sets = [e["kwargs"]["value_set"] for e in suite_spec("documents")["expectations"]
                  if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "lang"]
     assert set(LanguageIdentifier().labels) <= set(lang_sets[0]) and len(lang_sets[0]) == 177
@@ -177,20 +176,17 @@ def test_pii_patterns_on_the_real_pii_snippets():
     on a negative one (dates, versions, ISBNs ...); the patterns are conservative, not complete."""
     from corpus_assets.core.privacy.pii import mask_pii
 
-    path = ROOT / "tests" / "fixtures" / "pii" / "real_snippets.jsonl"
-    if not path.exists():
-        pytest.skip("no PII fixture")
+    rows = [json.loads(line) for line in (ROOT / "tests" / "fixtures" / "pii" / "real_snippets.jsonl")
+            .read_text(encoding="utf-8").splitlines()]
     patterns = [re.compile(p) for p in _pii_patterns()]
-    detected = 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        masked, _ = mask_pii(row["text"])
+    negatives = [row["text"] for row in rows if row["kind"] == "neg"]
+    positives = [row["text"] for row in rows if row["kind"] != "neg"]
+    assert len(negatives) >= 10 and len(positives) >= 10
+    for text in negatives + positives:
+        masked, _ = mask_pii(text)
         assert not any(p.search(masked) for p in patterns), masked
-        if row["kind"] == "neg":
-            assert not any(p.search(row["text"]) for p in patterns), row["text"]
-        else:
-            detected += any(p.search(row["text"]) for p in patterns)
-    assert detected >= 10
+    assert not [text for text in negatives if any(p.search(text) for p in patterns)]
+    assert sum(any(p.search(text) for p in patterns) for text in positives) >= 10
 
 
 def test_load_suite_refuses_a_suite_gx_would_silently_shrink(tmp_path, monkeypatch):

@@ -31,7 +31,6 @@ def test_example_spec_builds_on_the_pipeline_corpus_within_its_shares(pipeline_c
         assert abs(stage["tokens"] - stage["token_budget"]) <= 0.02 * stage["token_budget"]  # documents are whole
         for source in stage["sources"]:
             assert abs(source["share"] - source["target_share"]) <= SHARE_TOLERANCE, (stage["name"], source)
-            if source["max_share"] is not None:
-                assert source["share"] <= source["max_share"]
+            assert source["max_share"] is None or source["share"] <= source["max_share"], (stage["name"], source)
     assert result.rows.filter(pl.col("synthetic")).height == (
         result.rows.filter(pl.col("source") == "synth_qa").height)
