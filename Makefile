@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip --disable-pip-version-check
 INSTALL = install --progress-bar off -c constraints.txt
 
-.PHONY: demo test install constraints bench bench-peer-venv ui clean
+.PHONY: demo test test-fast install constraints bench bench-peer-venv ui clean
 
 # The environment is rebuilt from scratch whenever the declared dependencies (pyproject.toml) or the
 # pinned versions (constraints.txt) change, so a stale .venv cannot hide a broken install.
@@ -28,6 +28,9 @@ demo: install            ## materialize the bundled sample crawl into ./warehous
 
 test: install            ## the test suite (real Dagster, Delta, DuckDB, fastText on the bundled sample)
 	$(BIN)/python -m pytest -q
+
+test-fast: install       ## the fast tier: every test not marked slow (no worker processes, no sample warehouse)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Regenerate constraints.txt after changing a range in pyproject.toml: resolve the newest versions
 # allowed, in a throwaway environment, with the s3 extra so its pins are recorded too.

@@ -1,3 +1,16 @@
+"""Shared fixtures and the test tiers.
+
+Tiers: `make test-fast` runs `pytest -m "not slow"` (under a minute, for every edit); `make test` runs
+everything (what CI runs, once more in random order). Mark a test `@pytest.mark.slow` (a module:
+`pytestmark = pytest.mark.slow`) when it spawns worker processes, a server or a subprocess that imports
+Dagster, or builds a warehouse, a wheel or a venv. A test that requests `sample_warehouse`, directly or
+through another fixture (sample_corpus, bootstrap_model, warehouse_with_synthetic, ...), is marked slow
+here without saying so.
+
+End-to-end tests run Dagster in the test process (`dg.materialize` on one shard, or `corpus materialize
+--workers 0`, which runs the CLI's runs one after the other in this process) unless worker processes
+are what the test is about; those are few and say so.
+"""
 import os
 import sys
 from pathlib import Path
@@ -7,6 +20,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 pytest_plugins = ["mixture_fixtures"]  # fixtures by parameter name, no imports that shadow them (ruff F811)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "sample_warehouse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,6 +1,7 @@
 """Automation at crawl scale: one new shard costs one dedup run and corpus runs for the new and the
 affected shards only (evaluated on the real definitions, over an instance holding 50 shards)."""
 import dagster as dg
+import pytest
 
 from corpus_assets.definitions import defs
 from corpus_assets.defs.corpus.publishing import publish_after_dedup
@@ -25,6 +26,7 @@ def publish_requests(instance, cursor=None) -> tuple[set[str], str | None]:
     return {request.partition_key for request in result.run_requests}, result.cursor
 
 
+@pytest.mark.slow  # evaluates automation over 50 shards' records (~25 s)
 def test_one_new_shard_costs_one_dedup_run_and_corpus_runs_for_new_and_affected_shards(tmp_path):
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         shards = [f"CC-TEST/{i:05d}" for i in range(50)]

@@ -5,6 +5,8 @@ import gzip
 import sys
 from pathlib import Path
 
+import pytest
+
 from corpus_assets.core.ingest.ccsource import CrawlSource
 from corpus_assets.core.ingest.warc_reader import iter_records
 
@@ -12,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import bench_end_to_end as bench  # noqa: E402
 
 
+@pytest.mark.slow  # generates and reads two benchmark crawls
 def test_generated_crawls_are_common_crawl_layout_with_distinct_urls_and_ids(tmp_path):
     bench.generate_source(tmp_path, records_per_file=250)
     source = CrawlSource(str(tmp_path))

@@ -3,6 +3,7 @@ import shutil
 
 import dagster as dg
 import polars as pl
+import pytest
 
 from corpus_assets.cli import main
 from corpus_assets.core.checks.suites import check_groups
@@ -54,6 +55,7 @@ def test_corrupted_tables_fail_the_right_expectation(sample_warehouse, tmp_path,
     assert corpus["doc_id"][0] in out  # the failing row is named
 
 
+@pytest.mark.slow  # builds a warehouse through Dagster runs
 def test_a_failing_blocking_check_stops_downstream_assets(tmp_path):
     html = "<html><body><article><p>" + "A real paragraph with enough words to be a document. " * 20 + "</p></article></body></html>"
     record = warc_response("https://dup.example/page", html.encode())
@@ -62,7 +64,7 @@ def test_a_failing_blocking_check_stops_downstream_assets(tmp_path):
     instance = open_instance(str(tmp_path / "wh"))
     register_partitions(instance, [key])
     env = run_environment(str(tmp_path / "wh"), str(tmp_path / "src"))
-    [outcome] = run_partitions([key], ["documents", "signals", "decisions"], cli_run_config(), workers=1, env=env)
+    [outcome] = run_partitions([key], ["documents", "signals", "decisions"], cli_run_config(), workers=0, env=env)
     assert "documents" in outcome.metadata and "signals" not in outcome.metadata
     assert not outcome.success and "documents" in outcome.error
     evaluation = latest_evaluation(instance, "documents", "identity", key)
@@ -72,6 +74,7 @@ def test_a_failing_blocking_check_stops_downstream_assets(tmp_path):
     assert not (tmp_path / "wh" / "signals").exists()
 
 
+@pytest.mark.slow  # builds a warehouse through Dagster runs
 def test_a_failed_shard_stops_neither_the_others_nor_the_report(tmp_path, capfd):
     """One shard fails its blocking check; the other is deduplicated and published; the command ends
     with one line per failed shard, and --missing re-runs exactly that shard."""
@@ -79,7 +82,7 @@ def test_a_failed_shard_stops_neither_the_others_nor_the_report(tmp_path, capfd)
     record = warc_response("https://dup.example/page", html.encode())
     good = next((REPO / "data" / "sample-crawl" / "crawl-data" / "CC-SAMPLE-2026-07").rglob("*.warc.gz")).read_bytes()
     write_crawl(tmp_path / "src", "CC-MIXED", {"a.warc.gz": good, "b.warc.gz": record + record})
-    args = ["materialize", "--source", str(tmp_path / "src"), "--warehouse", str(tmp_path / "wh"), "--workers", "2"]
+    args = ["materialize", "--source", str(tmp_path / "src"), "--warehouse", str(tmp_path / "wh"), "--workers", "0"]
     assert main(args) == 1
     out, err = capfd.readouterr()
     failed = [line for line in out.splitlines() if line.startswith("  CC-MIXED/")]

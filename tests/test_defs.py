@@ -138,12 +138,14 @@ def dg_home(tmp_path_factory) -> Path:
     return home
 
 
+@pytest.mark.slow  # a `dg` process that imports Dagster and the code location
 def test_dg_check_defs_passes(dg_home):
     result = dg_command("check", "defs", home=dg_home)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr
 
 
+@pytest.mark.slow  # a `dg` process that imports Dagster and the code location
 def test_dg_list_defs_lists_what_the_snapshot_holds(dg_home, live):
     result = dg_command("list", "defs", "--json", home=dg_home)
     assert result.returncode == 0, result.stdout + result.stderr

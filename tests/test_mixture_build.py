@@ -232,6 +232,7 @@ def test_min_spot_check_rating_is_enforced_from_ratings(mixture_corpus, sample_f
     assert qa["spot_check"] == {"min_rating": 3, "mean_rating": 3.5, "ratings": 4, "documents_rated": 4}
 
 
+@pytest.mark.slow  # three builds and a BPE training
 def test_token_counts_are_cached_per_tokenizer_and_match_the_tokenizer(mixture_corpus, sample_frames, tmp_path):
     cache = str(tmp_path / "token_counts")
     first = build(THREE_SOURCES, mixture_corpus, token_cache_uri=cache)

@@ -45,7 +45,7 @@ def warehouse(warehouse_with_synthetic, tmp_path_factory):
     """A copy of the warehouse with every mixture built by `corpus mix build`."""
     warehouse = tmp_path_factory.mktemp("mix-cli") / "warehouse"
     shutil.copytree(warehouse_with_synthetic, warehouse)
-    assert main(["mix", "build", "--warehouse", str(warehouse), "--workers", "2"]) == 0
+    assert main(["mix", "build", "--warehouse", str(warehouse), "--workers", "0"]) == 0
     return warehouse
 
 
@@ -87,7 +87,7 @@ def test_mix_diff_after_a_spec_change_and_sql_reads_the_earlier_build(warehouse,
     listing = json.loads(run(capsys, "mix", "list", *where, "--format", "json"))
     assert {row["mixture"]: row["status"] for row in listing}["web-en-zh-v1"] == "spec changed"
     before = build_versions(str(copy), "web-en-zh-v1")[-1]
-    run(capsys, "mix", "build", "web-en-zh-v1", *where)
+    run(capsys, "mix", "build", "web-en-zh-v1", *where, "--workers", "0")
     after = build_versions(str(copy), "web-en-zh-v1")[-1]
     assert after > before
     old, new = read_rows(str(copy), "web-en-zh-v1", before), read_rows(str(copy), "web-en-zh-v1", after)
@@ -166,6 +166,6 @@ def test_materialize_builds_the_packaged_examples_only_over_the_bundled_sample(t
     html = b"<html><body><article><p>" + b"A real paragraph with enough words to be a document. " * 20 + b"</p></article></body></html>"
     write_crawl(tmp_path / "src", "CC-OTHER", {"a.warc.gz": warc_response("https://other.example/a", html)})
     out = run(capsys, "materialize", "--source", str(tmp_path / "src"), "--warehouse", str(tmp_path / "wh"),
-              "--select", "mixtures", "--workers", "1")
+              "--select", "mixtures", "--workers", "0")
     assert "mixtures: not built; the packaged example specs are sized for the bundled sample" in out
     assert not (tmp_path / "wh" / "mixtures").exists()

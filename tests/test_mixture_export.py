@@ -71,6 +71,7 @@ def test_hugging_face_datasets_loads_the_export(built, sample_frames, tmp_path, 
     assert exported["stage"].to_list() == sorted(exported["stage"].to_list(), key=["major", "low-resource"].index)
 
 
+@pytest.mark.slow  # trains a BPE tokenizer and encodes the corpus
 def test_tokens_export_round_trips_to_the_corpus_text(mixture_corpus, sample_frames, tmp_path):
     train_bpe_tokenizer(sample_frames[0]["text"].to_list(), 3000, tmp_path / "bpe.json")
     data = {"name": "tokens", "seed": 3, "token_budget": 30000, "tokenizer": "bpe.json", "sources": [

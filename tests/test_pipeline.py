@@ -1,12 +1,16 @@
 """The documents asset through real Dagster runs into a real Delta table, queried by `corpus sql`."""
 import json
+import os
+import subprocess
+import sys
 
 import dagster as dg
 import polars as pl
+import pytest
 from deltalake import DeltaTable
 
 from corpus_assets.cli import main
-from corpus_assets.cli.instance import open_instance
+from corpus_assets.cli.instance import documents_written, open_instance
 from corpus_assets.cli.runner import cli_run_config, register_partitions, run_environment, run_partitions
 from warc_fixtures import copy_sample, sample_files
 
@@ -56,43 +60,52 @@ def test_sql_rejects_writes_and_bad_queries(sample_warehouse, capsys):
     assert csv_out == 0 and capsys.readouterr().out == "a,b\n1,x\n"
 
 
+@pytest.mark.slow  # builds a warehouse through Dagster runs
 def test_rematerializing_a_partition_replaces_exactly_its_rows(tmp_path, capsys):
     warehouse = tmp_path / "wh"
-    args = ["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-03", "--max-files", "2"]
+    args = ["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-03", "--max-files", "2",
+            "--select", "documents", "--workers", "0"]
     assert main(args) == 0
     first = pl.read_delta(str(warehouse / "documents")).sort("doc_id")
-    assert main(args + ["--select", "documents"]) == 0
+    assert main(args) == 0
     second = pl.read_delta(str(warehouse / "documents")).sort("doc_id")
     assert first.height == second.height > 0
     assert first.select("doc_id", "shard", "text").equals(second.select("doc_id", "shard", "text"))
     assert DeltaTable(str(warehouse / "documents")).version() == 3  # 2 shards x 2 overwrite commits
 
 
-def test_concurrent_partitions_lose_and_duplicate_nothing(tmp_path):
-    """Four shards at once from two worker processes into one Delta table, then again."""
+@pytest.mark.slow  # the suite's one test of the CLI's worker processes, started as a user starts them
+def test_corpus_materialize_in_worker_processes_loses_and_duplicates_nothing(tmp_path):
+    """`corpus materialize` in its own process: four shards at once from two worker processes into one
+    Delta table, then again; every run is recorded in the warehouse's Dagster instance."""
     warehouse = tmp_path / "wh"
-    keys = [f"CC-SAMPLE-2026-03/{i:05d}" for i in range(4)]
-    register_partitions(open_instance(str(warehouse)), keys)
-    env = run_environment(str(warehouse))
+    command = [sys.executable, "-m", "corpus_assets.cli", "materialize", "--warehouse", str(warehouse),
+               "--crawl", "CC-SAMPLE-2026-03", "--select", "documents", "--workers", "2"]
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME" and not k.startswith("CORPUS_")}
     for _ in range(2):
-        outcomes = run_partitions(keys, ["documents"], cli_run_config(), workers=2, env=env)
-        assert all(o.success for o in outcomes), [o.error for o in outcomes]
-        written = sum(o.metadata["documents"]["documents_written"] for o in outcomes)
+        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert result.stdout.count(" ok ") == 4 and "with 2 workers" in result.stdout, result.stdout
+        written = documents_written(open_instance(str(warehouse)))  # the latest run of each shard
         table = pl.read_delta(str(warehouse / "documents"))
-        assert table.height == written == table["doc_id"].n_unique()
-        assert sorted(table["shard"].unique()) == ["00000", "00001", "00002", "00003"]
+        assert table.height == sum(written.values()) == table["doc_id"].n_unique()
+        assert sorted(table["shard"].unique()) == ["00000", "00001", "00002", "00003"] and len(written) == 4
+    runs = open_instance(str(warehouse)).get_run_records(dg.RunsFilter(job_name="ingest_shard"))
+    assert len(runs) == 8 and {r.dagster_run.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
 
 
+@pytest.mark.slow  # Dagster's multiprocess executor starts a process per step
 def test_multiprocess_executor_runs_a_shard(tmp_path):
     """The job's multiprocess executor (one process per step), as runs launched from the UI use it."""
     register_partitions(open_instance(str(tmp_path / "wh")), ["CC-SAMPLE-2026-07/00001"])
     run_config = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
-    [outcome] = run_partitions(["CC-SAMPLE-2026-07/00001"], ["documents"], run_config, workers=1,
+    [outcome] = run_partitions(["CC-SAMPLE-2026-07/00001"], ["documents"], run_config, workers=0,
                                env=run_environment(str(tmp_path / "wh")))
     assert outcome.success, outcome.error
     assert pl.read_delta(str(tmp_path / "wh" / "documents")).height == 77
 
 
+@pytest.mark.slow  # builds a warehouse through Dagster runs
 def test_a_damaged_warc_keeps_what_was_read_and_reports_it(tmp_path):
     source = copy_sample(tmp_path / "src", crawls=["CC-SAMPLE-2026-03"])
     victim = sorted((source / "crawl-data/CC-SAMPLE-2026-03").rglob("*00001.warc.gz"))[0]
@@ -100,7 +113,7 @@ def test_a_damaged_warc_keeps_what_was_read_and_reports_it(tmp_path):
     warehouse = tmp_path / "wh"
     keys = ["CC-SAMPLE-2026-03/00000", "CC-SAMPLE-2026-03/00001"]
     register_partitions(open_instance(str(warehouse)), keys)
-    outcomes = {o.partition: o for o in run_partitions(keys, ["documents"], cli_run_config(), workers=2,
+    outcomes = {o.partition: o for o in run_partitions(keys, ["documents"], cli_run_config(), workers=0,
                                                        env=run_environment(str(warehouse), str(source)))}
     damaged, healthy = outcomes[keys[1]].metadata["documents"], outcomes[keys[0]].metadata["documents"]
     assert outcomes[keys[1]].success and outcomes[keys[0]].success

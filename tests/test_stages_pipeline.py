@@ -59,8 +59,8 @@ def test_corpus_holds_kept_representatives_only_and_no_raw_pii(sample_warehouse)
 
 def test_incremental_dedup_equals_a_from_scratch_run(sample_warehouse, tmp_path, capsys):
     warehouse = tmp_path / "wh"
-    assert main(["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-03"]) == 0
-    assert main(["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-07"]) == 0
+    assert main(["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-03", "--workers", "0"]) == 0
+    assert main(["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-07", "--workers", "0"]) == 0
     assert "incremental:" in capsys.readouterr().out
     columns = ["doc_id", "cluster_id", "cluster_size", "is_kept", "dedup_kind"]
     incremental = table(warehouse, "dedup_clusters").select(columns).sort("doc_id")
@@ -78,7 +78,7 @@ def test_changing_the_filter_config_reruns_decisions_only(sample_warehouse, tmp_
     strict = tmp_path / "strict.yaml"
     strict.write_text((REPO / "configs" / "filters.yaml").read_text()
                       .replace("c4_min_terminal_punct_line_frac: null", "c4_min_terminal_punct_line_frac: 0.9"))
-    assert main(["materialize", "--warehouse", str(warehouse), "--select", "decisions",
+    assert main(["materialize", "--warehouse", str(warehouse), "--select", "decisions", "--workers", "0",
                  "--filter-config", str(strict)]) == 0
     after = table(warehouse, "decisions")
     assert {name: DeltaTable(str(warehouse / name)).version() for name in versions} == versions
@@ -90,7 +90,8 @@ def test_changing_the_filter_config_reruns_decisions_only(sample_warehouse, tmp_
     assert len(stale_line) == 1 and "--stale" in stale_line[0]
     dropped = set(after.filter(~pl.col("keep"))["doc_id"])
     assert set(table(warehouse, "corpus")["doc_id"]) & dropped
-    assert main(["materialize", "--warehouse", str(warehouse), "--select", "dedup_clusters,corpus", "--stale"]) == 0
+    assert main(["materialize", "--warehouse", str(warehouse), "--select", "dedup_clusters,corpus", "--stale",
+                 "--workers", "0"]) == 0
     assert not set(table(warehouse, "corpus")["doc_id"]) & dropped
     assert "older than its inputs" not in capsys.readouterr().out
 
@@ -113,6 +114,7 @@ def test_a_malformed_filter_config_is_rejected_before_any_run(tmp_path, capsys, 
     assert len(instance.get_run_records()) == runs_before
 
 
+@pytest.mark.slow  # builds a warehouse through Dagster runs
 def test_labelled_near_duplicates_are_found_with_high_precision_and_recall(tmp_path):
     """articles_1000 (chrisjmccormick/MinHash) wrapped as web pages of a two-file crawl."""
     lines = (REPO / "tests/fixtures/neardup/articles_1000.train").read_text().splitlines()
@@ -125,7 +127,7 @@ def test_labelled_near_duplicates_are_found_with_high_precision_and_recall(tmp_p
     half = len(pages) // 2
     write_crawl(tmp_path / "src", "CC-NEARDUP", {"a.warc.gz": b"".join(pages[:half]), "b.warc.gz": b"".join(pages[half:])})
     warehouse = tmp_path / "wh"
-    assert main(["materialize", "--source", str(tmp_path / "src"), "--warehouse", str(warehouse),
+    assert main(["materialize", "--source", str(tmp_path / "src"), "--warehouse", str(warehouse), "--workers", "0",
                  "--select", "documents,signals,decisions,dedup_signatures,dedup_clusters"]) == 0
     clusters = table(warehouse, "dedup_clusters").with_columns(tid=pl.col("url").str.extract(r"/(t\d+)$"))
     found = {tuple(sorted(pair)) for members in clusters.group_by("cluster_id").agg("tid")["tid"]
@@ -143,7 +145,7 @@ def test_verified_clustering_drops_candidates_below_the_threshold(sample_warehou
     fuzzy_before = table(warehouse, "dedup_fuzzy_clusters").height
     for threshold, check in ((0.5, lambda n: n == fuzzy_before), (1.0, lambda n: n < fuzzy_before)):
         config = cli_run_config({"dedup_clusters": {"verify_threshold": threshold}})
-        [outcome] = run_partitions([None], ["dedup_clusters"], config, workers=1,
+        [outcome] = run_partitions([None], ["dedup_clusters"], config, workers=0,
                                    env=run_environment(str(warehouse)), job_name="deduplicate")
         assert outcome.success, outcome.error
         assert outcome.metadata["dedup_clusters"]["mode"] == "full, verified"

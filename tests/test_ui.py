@@ -17,6 +17,8 @@ from corpus_assets.cli.runner import register_partitions
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.slow  # a webserver and a daemon in processes of their own
+
 
 def free_port() -> int:
     with socket.socket() as s:

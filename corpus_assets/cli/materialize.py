@@ -50,7 +50,7 @@ def add_parser(sub) -> None:
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warehouse", help="warehouse root (default $CORPUS_WAREHOUSE or ./warehouse)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="shard runs at once (default: cores)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="shard runs at once (default: cores; 0: one after the other in this process)")
     p.add_argument("--shard-size", type=int, help="WARC files per partition (default 1 for a local source, 100 for a remote one)")
     p.add_argument("--mixtures", metavar="DIR", help="mixture specs folder (default $CORPUS_MIXTURES or the packaged examples)")
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")

@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
     build = _command(mix, "build", "build mixtures (default: every spec and its real-only sibling) through Dagster",
                      run_build)
     build.add_argument("names", nargs="*", metavar="NAME", help="mixtures to build (default: all)")
-    build.add_argument("--workers", type=int, default=1, help="mixture runs at once (default 1)")
+    build.add_argument("--workers", type=int, default=1, help="mixture runs at once (default 1; 0: in this process)")
     build.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
 
     listing = _command(mix, "list", "every mixture: spec hash, built version, rows, tokens, whether it is up to date",
@@ -110,7 +110,7 @@ def run_build(args) -> None:
 
     env = run_environment(warehouse, mixtures=str(catalog.folder))
     outcomes = run_partitions(names, ["mixtures"], cli_run_config(log_level="INFO" if args.verbose else "CRITICAL"),
-                              max(1, args.workers), env, "build_mixtures", report)
+                              max(0, args.workers), env, "build_mixtures", report)
     failed = [outcome for outcome in outcomes if not outcome.success]
     if failed:
         raise CliError(f"{len(failed)} mixture(s) failed: " + "; ".join(f"{o.partition}: {o.error}" for o in failed))

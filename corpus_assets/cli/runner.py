@@ -3,13 +3,15 @@
 Each shard is one Dagster run, recorded in the warehouse's Dagster instance so the UI shows it.
 Runs execute in a pool of worker processes, each running its runs in-process: the pool gives the
 parallelism, and every worker imports Dagster and loads the models once, not once per step.
+With 0 workers the runs execute one after the other in the calling process (a debugger sees them,
+and tests skip the start-up of worker processes).
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -71,17 +73,17 @@ def run_partition(partition: str | None, asset_names: list[str], run_config: dic
     """Materialize `asset_names` of a job for one partition (a shard or a mixture; None for a global job)
     as one Dagster run in this process, in the instance of $DAGSTER_HOME."""
     started = time.perf_counter()
-    instance = dg.DagsterInstance.get()
     tags = {"corpus/launched_by": "cli"}
     if partition is not None:
         tags["dagster/partition"] = partition
-    result = dg.execute_job(
-        dg.reconstructable(JOB_FACTORIES[job_name]), instance=instance, run_config=run_config, tags=tags,
-        asset_selection=[dg.AssetKey(name) for name in asset_names], raise_on_error=False,
-    )
-    metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)
-                for event in result.get_asset_materialization_events()}
-    error = "" if result.success else first_failure(result)
+    with dg.DagsterInstance.get() as instance:  # disposed after the run: a worker runs many
+        result = dg.execute_job(
+            dg.reconstructable(JOB_FACTORIES[job_name]), instance=instance, run_config=run_config, tags=tags,
+            asset_selection=[dg.AssetKey(name) for name in asset_names], raise_on_error=False,
+        )
+        metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)
+                    for event in result.get_asset_materialization_events()}
+        error = "" if result.success else first_failure(result)
     return RunOutcome(partition or job_name, result.success, time.perf_counter() - started, result.run_id, error, metadata)
 
 
@@ -118,10 +120,37 @@ def _set_environment(env: dict[str, str]) -> None:
     os.environ.update(env)
 
 
+class InProcessPool(Executor):
+    """The pool of `workers=0`: each submitted run executes at once in this process, with `env` set
+    around it and the previous environment restored after, so nothing leaks into the caller."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        previous = {key: os.environ.get(key) for key in self.env}
+        os.environ.update(self.env)
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # reported like a crashed worker
+            future.set_exception(exc)
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        return future
+
+
 @contextmanager
-def worker_pool(workers: int, env: dict[str, str] | None = None) -> Iterator[ProcessPoolExecutor]:
+def worker_pool(workers: int, env: dict[str, str] | None = None) -> Iterator[Executor]:
     """Worker processes with `env` set (CORPUS_WAREHOUSE, CORPUS_SOURCE, DAGSTER_HOME); reuse one pool
-    for several phases so each worker imports Dagster, GX and the models once."""
+    for several phases so each worker imports Dagster, GX and the models once. 0 workers: this process."""
+    if workers <= 0:
+        yield InProcessPool(env or {})
+        return
     context = multiprocessing.get_context("spawn")  # no forking of a process that holds threads and sockets
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_set_environment,
                              initargs=(env or {},)) as pool:
@@ -131,21 +160,27 @@ def worker_pool(workers: int, env: dict[str, str] | None = None) -> Iterator[Pro
 def run_partitions(partitions: list[str | None], asset_names: list[str], run_config: dict, workers: int,
                    env: dict[str, str] | None = None, job_name: str = "ingest_shard",
                    on_done: Callable[[int, int, RunOutcome], None] = lambda i, n, o: None,
-                   pool: ProcessPoolExecutor | None = None) -> list[RunOutcome]:
+                   pool: Executor | None = None) -> list[RunOutcome]:
     """Run every partition (None: the run of a global job), `workers` at a time, in `pool` or a new
-    pool; return outcomes in completion order. A failed run never stops the others."""
+    pool (0 workers: one after the other in this process); return outcomes in completion order. A
+    failed run never stops the others."""
     if not partitions:
         return []
     if pool is None:
         with worker_pool(min(workers, len(partitions)), env) as own_pool:
             return run_partitions(partitions, asset_names, run_config, workers, env, job_name, on_done, own_pool)
     outcomes: list[RunOutcome] = []
-    futures = {pool.submit(run_partition, key, asset_names, run_config, job_name): key for key in partitions}
-    for future in as_completed(futures):
+    if isinstance(pool, InProcessPool):  # one run at a time, each reported as it ends
+        finished: Iterable[tuple[Future, str | None]] = (
+            (pool.submit(run_partition, key, asset_names, run_config, job_name), key) for key in partitions)
+    else:
+        futures = {pool.submit(run_partition, key, asset_names, run_config, job_name): key for key in partitions}
+        finished = ((future, futures[future]) for future in as_completed(futures))
+    for future, key in finished:
         try:
             outcome = future.result()
         except Exception as exc:  # a worker crash is reported like a failed run
-            outcome = RunOutcome(futures[future] or job_name, False, 0.0, error=f"worker: {type(exc).__name__}: {exc}")
+            outcome = RunOutcome(key or job_name, False, 0.0, error=f"worker: {type(exc).__name__}: {exc}")
         outcomes.append(outcome)
         on_done(len(outcomes), len(partitions), outcome)
     return outcomes
