@@ -26,11 +26,12 @@ demo: install            ## materialize the bundled sample crawl into ./warehous
 	@echo "== corpus demo: the bundled sample crawl through every asset into ./warehouse"
 	$(BIN)/corpus demo
 
+# PYTEST_ARGS: extra pytest options, e.g. `make test PYTEST_ARGS="--random-order"` (what CI runs) or "-x -k dedup"
 test: install            ## the test suite (real Dagster, Delta, DuckDB, fastText on the bundled sample)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-fast: install       ## the fast tier: every test not marked slow (no worker processes, no sample warehouse)
-	$(BIN)/python -m pytest -q -m "not slow"
+test-fast: install       ## the fast tier, for every edit: the tests not marked slow (no worker processes, no sample warehouse)
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 # Regenerate constraints.txt after changing a range in pyproject.toml: resolve the newest versions
 # allowed, in a throwaway environment, with the s3 extra so its pins are recorded too.

@@ -43,7 +43,7 @@ def sample_warehouse(tmp_path_factory):
     from corpus_assets.cli import main
 
     warehouse = tmp_path_factory.mktemp("sample") / "warehouse"
-    assert main(["materialize", "--warehouse", str(warehouse), "--workers", "2"]) == 0
+    assert main(["materialize", "--warehouse", str(warehouse), "--workers", "0"]) == 0  # in this process
     return warehouse
 
 
