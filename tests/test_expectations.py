@@ -506,4 +506,4 @@ def test_gx_context_is_created_once_per_process():
     first = gx_runtime()
     assert gx_runtime() is first
     assert type(first.context).__name__ == "EphemeralDataContext"
-    assert first.setup_seconds > 0
+    assert first.setup_seconds >= first.import_seconds >= 0  # the setup time it reports includes the import
