@@ -57,6 +57,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def materialize(args) -> MaterializeResult:
+    from corpus_assets.cli.imports import imported_keys
     from corpus_assets.cli.instance import open_instance, prepare_dagster_home
     from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
                                           run_partitions, worker_pool)
@@ -83,8 +84,9 @@ def materialize(args) -> MaterializeResult:
               "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
     home = prepare_dagster_home(warehouse)
     shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
-    keys = [shard.key for shard in shards]
     instance = open_instance(warehouse)
+    imported = imported_keys(instance)  # files `corpus import` added: every phase covers them too
+    keys = [shard.key for shard in shards] + imported
     added = register_partitions(instance, keys)
     register_mixtures(instance, list(specs))
     ingest_keys = publish_keys = keys
@@ -97,7 +99,8 @@ def materialize(args) -> MaterializeResult:
             publish |= set(stale_shards(instance)) & set(keys)
         publish_keys = sorted(publish)
     print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
-          f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
+          f"{len(shards)} shards ({len(added)} newly registered)"
+          + (f" and {len(imported)} imported file(s)" if imported else "") + f"; materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
           f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
           + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
     env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}

@@ -24,3 +24,8 @@ def bundled_sample_crawl() -> Path:
 def packaged_mixtures() -> Path:
     """The example mixture specs (the specs folder when neither `--mixtures` nor $CORPUS_MIXTURES says otherwise)."""
     return package_path("mixtures")
+
+
+def bundled_synthetic_qa() -> Path:
+    """The small synthetic Q&A set `corpus demo` imports (made by scripts/make_synthetic_sample.py)."""
+    return package_path("data", "synthetic", "synthetic-qa.jsonl")

@@ -170,3 +170,29 @@ def iter_records(uri: str, spec: ImportSpec, stats: ReadStats) -> Iterator[Impor
     """The usable records of the file at `uri` (the staged copy), in file order; `stats` counts the rest."""
     reader = iter_parquet if spec.format == "parquet" else iter_jsonl
     yield from reader(uri, spec, stats)
+
+
+def preflight(uri: str, spec: ImportSpec, lines: int = 1000) -> None:
+    """Fail in one line, before anything is written, when the file cannot be what was asked: a Parquet file
+    without the columns, or JSON Lines whose first `lines` records have no text field at all."""
+    if spec.format == "parquet":
+        check_parquet_columns(uri, spec, spec.file_name)
+        return
+    objects, fields = 0, set()
+    with open_input(uri) as raw:
+        for number, line in enumerate(io.BufferedReader(raw, buffer_size=1 << 20), 1):
+            if number > lines:
+                break
+            try:
+                record = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if isinstance(record, dict):
+                if spec.text_field in record:
+                    return
+                objects += 1
+                fields.update(record)
+    if not objects:
+        raise ImportFileError(f"{spec.file_name}: no JSON object in the first {lines} lines; is it JSON Lines?")
+    raise ImportFileError(f"{spec.file_name}: no record among the first {lines} has the field {spec.text_field!r} "
+                          f"(fields: {', '.join(sorted(fields)[:12])}); pass --text-field")
