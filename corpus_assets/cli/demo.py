@@ -43,7 +43,7 @@ def run_demo(args) -> None:
     show("Top drop reasons (a document counts under each of its reasons)",
          "SELECT reason, sum(documents)::BIGINT AS documents FROM funnel WHERE reason <> 'kept' "
          "GROUP BY reason ORDER BY documents DESC, reason LIMIT 8")
-    show("Corpus by source", "SELECT source, synthetic, generator, count(*) AS documents, sum(n_chars) AS chars "
+    show("Corpus by source", "SELECT source, synthetic, generator, count(*) AS documents, sum(n_chars)::BIGINT AS chars "
                              "FROM corpus GROUP BY ALL ORDER BY documents DESC")
     show("Duplicate clusters", "SELECT dedup_kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
                                "count(*) FILTER (WHERE NOT is_kept) AS removed FROM dedup_clusters GROUP BY ALL ORDER BY 1")
