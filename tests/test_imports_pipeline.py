@@ -64,11 +64,12 @@ def write_messy(path, page: dict) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_parquet(path) -> int:
+def write_parquet(path) -> list[str]:
+    """Thirty reference sections under other column names; returns their titles."""
     wiki = [json.loads(line) for line in REFERENCE.read_text(encoding="utf-8").splitlines()[10:40]]
     pq.write_table(pa.table({"section": list(range(len(wiki))), "body": [r["text"] for r in wiki],
                              "title": [r["title"] for r in wiki]}), path)
-    return len(wiki)
+    return [r["title"] for r in wiki]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def imported(sample_warehouse, tmp_path_factory):
     page = crawled_page(warehouse)
     messy, parquet = root / "messy.jsonl", root / "wiki-sections.parquet"
     write_messy(messy, page)
-    parquet_rows = write_parquet(parquet)
+    titles = write_parquet(parquet)
     outputs = {
         "synthetic": run_cli("import", str(bundled_synthetic_qa()), "--source", "synthetic-qa", "--synthetic",
                              "--generator", "templated-qa-v1", "--warehouse", str(warehouse)),
@@ -92,7 +93,7 @@ def imported(sample_warehouse, tmp_path_factory):
              "messy": make_spec(messy, "messy-notes"),
              "parquet": make_spec(parquet, "wikitext", text_field="body", id_field="section")}
     return {"warehouse": warehouse, "outputs": outputs, "specs": specs, "page": page, "messy": messy,
-            "parquet_rows": parquet_rows}
+            "parquet_titles": titles}
 
 
 def test_the_command_reports_every_skipped_record_by_reason(imported):
@@ -121,15 +122,16 @@ def test_imported_rows_go_through_every_stage_in_their_own_partitions(imported):
     for asset in ("documents", "signals", "decisions", "dedup_signatures", "corpus"):
         assert set(keys.values()) <= set(instance.get_materialized_partitions(dg.AssetKey(asset))), asset
     documents = table(warehouse, "documents")
-    for name, expected in (("messy", 4), ("parquet", imported["parquet_rows"]), ("synthetic", 99)):
+    for name, expected in (("messy", 4), ("parquet", len(imported["parquet_titles"])), ("synthetic", 99)):
         rows = documents.filter(pl.col("crawl") == specs[name].shard.crawl)
         assert rows.height == expected and set(rows["shard"]) == {specs[name].shard.file_hash}
         assert set(table(warehouse, "signals").filter(pl.col("crawl") == specs[name].shard.crawl)["doc_id"]) == \
             set(rows["doc_id"])
     parquet = documents.filter(pl.col("crawl") == "import-wikitext")
     assert parquet["url"].null_count() == parquet.height and set(parquet["lang"]) == {"en"}
-    assert sorted(parquet["warc_record_offset"]) == list(range(imported["parquet_rows"]))
-    assert parquet["title"].null_count() == 0  # a `title` column is carried
+    parquet = parquet.sort("warc_record_offset")
+    assert parquet["warc_record_offset"].to_list() == list(range(len(imported["parquet_titles"])))
+    assert parquet["title"].to_list() == [title or None for title in imported["parquet_titles"]]  # carried
 
 
 def test_corpus_names_each_rows_source_and_keeps_every_column(imported, sample_warehouse):
@@ -232,3 +234,31 @@ def test_import_errors_are_one_line_and_write_nothing(tmp_path, capsys, make, ar
 def test_a_missing_file_is_one_line(tmp_path, capsys):
     assert main(["import", str(tmp_path / "nope.jsonl"), "--source", "x", "--warehouse", str(tmp_path / "w")]) == 1
     assert "nope.jsonl: no such file" in capsys.readouterr().err
+
+
+def test_the_suites_catch_rows_whose_origin_or_url_is_wrong(imported):
+    from corpus_assets.core.checks.tables import read_table
+    from corpus_assets.core.checks.validate import validate_frame
+
+    warehouse, spec = imported["warehouse"], imported["specs"]["synthetic"]
+    crawled = {"crawl": "CC-SAMPLE-2026-03", "shard": "00000"}
+    synthetic = {"crawl": spec.shard.crawl, "shard": spec.shard.file_hash}
+
+    def failing(table: str, partition: dict, change: dict) -> set[str]:
+        frame = read_table(warehouse, table, partition)
+        first = pl.int_range(pl.len()) == 0
+        frame = frame.with_columns(pl.when(first).then(pl.lit(v, frame.schema[c])).otherwise(pl.col(c)).alias(c)
+                                   for c, v in change.items())
+        return {o.name for o in validate_frame(table, frame, {"partition": partition}).failures}
+
+    source_check = "expect_column_values_to_be_in_set(source_matches_partition)"
+    generator_check = "expect_column_values_to_be_in_set(generator_iff_synthetic)"
+    assert failing("corpus", crawled, {}) == failing("corpus", synthetic, {}) == set()
+    assert failing("corpus", crawled, {"synthetic": True}) == {source_check, generator_check}
+    assert failing("corpus", crawled, {"source": "synthetic-qa"}) == {source_check}
+    assert failing("corpus", synthetic, {"source": "common-crawl"}) == {source_check}
+    assert failing("corpus", synthetic, {"generator": None}) == {generator_check}
+    # a crawled page needs its URL; an imported record may have none
+    url_check = "expect_column_values_to_be_in_set(url_present_unless_imported)"
+    assert failing("documents", crawled, {"url": None}) == {url_check}
+    assert failing("documents", synthetic, {"url": None}) == set()
