@@ -160,3 +160,23 @@ def test_documents_rows_of_an_imported_file(tmp_path):
     # ids are per source and file: another file's record with the same id is another document
     other = make_spec(bundled_synthetic_qa(), "messy")
     assert imported_doc_id(other, ids[0]) != imported_doc_id(spec, ids[0])
+
+
+def test_a_table_written_before_the_origin_columns_gains_them(tmp_path):
+    """An existing warehouse's corpus (no source/synthetic/generator) takes a partition with them; the
+    partitions not republished yet read them as null."""
+    import polars as pl
+
+    from corpus_assets.core.imports.origin import with_origin
+    from corpus_assets.core.imports.staging import CRAWLED_ORIGIN
+    from corpus_assets.core.lake.delta_tables import replace_partition_frame
+
+    uri = str(tmp_path / "corpus")
+    old = pl.DataFrame({"doc_id": ["a", "b"], "crawl": ["C", "C"], "shard": ["00000", "00001"], "text": ["x", "y"]})
+    replace_partition_frame(uri, old.filter(pl.col("shard") == "00000"), {"crawl": "C", "shard": "00000"})
+    replace_partition_frame(uri, old.filter(pl.col("shard") == "00001"), {"crawl": "C", "shard": "00001"})
+    new = with_origin(old.filter(pl.col("shard") == "00001"), CRAWLED_ORIGIN)
+    replace_partition_frame(uri, new, {"crawl": "C", "shard": "00001"})
+    rows = pl.read_delta(uri).sort("doc_id")
+    assert rows.select("doc_id", "source", "synthetic", "generator").rows() == [
+        ("a", None, None, None), ("b", "common-crawl", False, None)]
