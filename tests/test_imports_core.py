@@ -76,6 +76,15 @@ def test_every_unused_jsonl_record_is_counted_by_reason(tmp_path):
     assert records[0].title == reference_records(1)[0]["title"]
 
 
+def test_a_byte_order_mark_and_windows_line_ends_are_read(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "first"}\r\n{"id": "b", "text": "second"}\r\n')
+    stats = ReadStats()
+    assert [(r.record_id, r.text) for r in iter_records(str(path), make_spec(path, "x"), stats)] == [
+        ("a", "first"), ("b", "second")]
+    assert not stats.skips
+
+
 def test_parquet_records_nulls_duplicates_and_integer_ids(tmp_path):
     good = reference_records(3)
     table = pa.table({"section": [1, 2, None, 2, 3], "body": [good[0]["text"], good[1]["text"], good[2]["text"],

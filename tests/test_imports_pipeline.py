@@ -264,3 +264,19 @@ def test_the_suites_catch_rows_whose_origin_or_url_is_wrong(imported):
     url_check = "expect_column_values_to_be_in_set(url_present_unless_imported)"
     assert failing("documents", crawled, {"url": None}) == {url_check}
     assert failing("documents", synthetic, {"url": None}) == set()
+
+
+def test_materialize_takes_the_imported_partitions_through_its_phases(imported):
+    """A new filter config re-decides imported rows too: `corpus materialize` includes every imported file."""
+    warehouse = str(imported["warehouse"])
+    instance = open_instance(warehouse)
+    key = imported["specs"]["parquet"].key
+
+    def latest_decisions() -> int:
+        return instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey("decisions"), asset_partitions=[key]), limit=1).records[0].storage_id
+
+    before = latest_decisions()
+    out = run_cli("materialize", "--select", "decisions", "--warehouse", warehouse, "--workers", "2")
+    assert "6 shards (0 newly registered) and 3 imported file(s)" in out and f"{key} ok" in out
+    assert latest_decisions() > before

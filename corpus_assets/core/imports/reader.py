@@ -114,7 +114,7 @@ def iter_jsonl(uri: str, spec: ImportSpec, stats: ReadStats) -> Iterator[Importe
             stats.records += 1
             where = f"line {number}"
             try:
-                record = json.loads(content.decode("utf-8"))
+                record = json.loads(content.decode("utf-8-sig" if number == 1 else "utf-8"))  # a BOM may lead
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 stats.skip("malformed_line", where, str(exc)[:120])
                 continue
