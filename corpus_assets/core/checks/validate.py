@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from typing import Any, Mapping
 
 import polars as pl
@@ -143,14 +144,14 @@ def _run_groups(groups: dict[str, list[tuple[int, dict]]], frame: pl.DataFrame, 
         mostly = {i: (cfg.get("kwargs") or {}).get("mostly") for i, cfg in groups["text"]}
         slices = frame.select(text_keep).iter_slices(TEXT_CHUNK_ROWS) if frame.height else [frame.select(text_keep)]
         for piece in slices:
-            part = run_group(groups["text"], lambda p=piece: to_pandas(p), settings.index_column, parameters, "rows")
+            part = run_group(groups["text"], partial(to_pandas, piece), settings.index_column, parameters, "rows")
             for i, o in part.items():
                 merged[i] = merge_chunk(merged[i], o, mostly[i]) if i in merged else o
         outcomes.update(merged)
     for name, derived in frames.items():
         if name in groups:
             index = settings.derived_frames[name].get("index_column")
-            outcomes.update(run_group(groups[name], lambda d=derived: to_pandas(d), index, parameters, name))
+            outcomes.update(run_group(groups[name], partial(to_pandas, derived), index, parameters, name))
     return outcomes
 
 

@@ -198,6 +198,7 @@ def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater
     data, rows = _sheet_rows(path, default_rater)
     source_file = f"{path.name}#sha256:{hashlib.sha256(data).hexdigest()[:16]}"
     rated_at = rated_at or dt.datetime.now(dt.timezone.utc)
+    seen: dict[tuple[str, str], int]
     out, seen, unrated, unknown = [], {}, 0, []
     for number, row in enumerate(rows, start=1):
         doc_id = str(row.get("doc_id") or "").strip()
@@ -228,7 +229,7 @@ def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater
         raise SheetError(f"{path}: row {number}: unknown doc_id {doc_id}{more}: not in the corpus")
     if not out:
         raise SheetError(f"{path}: no row has a rating")
-    return ParsedRatings(pl.DataFrame(out, schema=RATINGS_SCHEMA), unrated, source_file)
+    return ParsedRatings(pl.DataFrame(out, schema=RATINGS_SCHEMA), unrated, source_file)  # type: ignore[arg-type]
 
 
 def _content_hash(source_file: pl.Expr) -> pl.Expr:
