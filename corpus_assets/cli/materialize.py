@@ -100,7 +100,8 @@ def materialize(args) -> MaterializeResult:
         publish_keys = sorted(publish)
     print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
           f"{len(shards)} shards ({len(added)} newly registered)"
-          + (f" and {len(imported)} imported file(s)" if imported else "") + f"; materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
+          + (f" and {len(imported)} imported file(s)" if imported else "")
+          + f"; materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
           f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
           + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
     env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from corpus_assets.core.imports.staging import ImportFileError, ImportSpec, filesystem_of
@@ -69,7 +68,8 @@ class _Checker:
     """The per-record rules both formats share (ids seen so far, counts)."""
 
     def __init__(self, spec: ImportSpec, stats: ReadStats):
-        self.spec, self.stats, self.seen = spec, stats, set()
+        self.spec, self.stats = spec, stats
+        self.seen: set[str] = set()
 
     def check(self, record: dict, where: str, offset: int, length: int) -> ImportedRecord | None:
         text = record.get(self.spec.text_field)
@@ -178,7 +178,7 @@ def preflight(uri: str, spec: ImportSpec, lines: int = 1000) -> None:
     if spec.format == "parquet":
         check_parquet_columns(uri, spec, spec.file_name)
         return
-    objects, fields = 0, set()
+    objects, fields = 0, set[str]()
     with open_input(uri) as raw:
         for number, line in enumerate(io.BufferedReader(raw, buffer_size=1 << 20), 1):
             if number > lines:
