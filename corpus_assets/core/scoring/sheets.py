@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,13 +173,25 @@ class ParsedRatings:
     source_file: str
 
 
-def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater: str | None = None,
+KnownDocIds = Collection[str] | Callable[[set[str]], Collection[str]]
+
+
+def read_ratings(path: str | Path, known_doc_ids: KnownDocIds, default_rater: str | None = None,
                  rated_at: dt.datetime | None = None) -> ParsedRatings:
     """Validate a rating sheet; every problem is a `SheetError` with one line, and nothing is accepted."""
     path = Path(path)
     if not path.is_file():
         raise SheetError(f"{path}: no such file")
-    data = path.read_bytes()
+    return parse_ratings(path.read_bytes(), path, known_doc_ids, default_rater, rated_at)
+
+
+def parse_ratings(data: bytes, path: str | Path, known_doc_ids: KnownDocIds, default_rater: str | None = None,
+                  rated_at: dt.datetime | None = None) -> ParsedRatings:
+    """`read_ratings` of a sheet's content (`path` names it: format, messages, `source_file`).
+
+    `known_doc_ids`: the ids that may be rated, or a function from the sheet's doc ids to the known ones
+    among them (so a caller can look up only those in a large `documents` table)."""
+    path = Path(path)
     if not data.strip():
         raise SheetError(f"{path}: empty file")
     columns, rows = _read_rows(path, data)
@@ -190,6 +202,8 @@ def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater
         if column not in columns:
             hint = " (or give a rater name)" if column == "rater" else ""
             raise SheetError(f"{path}: missing column {column!r}{hint}")
+    if callable(known_doc_ids):
+        known_doc_ids = known_doc_ids({str(row.get("doc_id") or "").strip() for row in rows} - {""})
     source_file = f"{path.name}#sha256:{hashlib.sha256(data).hexdigest()[:16]}"
     rated_at = rated_at or dt.datetime.now(dt.timezone.utc)
     out, seen, unrated, unknown = [], {}, 0, []
