@@ -96,7 +96,7 @@ def run_export(args) -> None:
         raise CliError(str(exc)) from None
     languages = selected["lang"].value_counts(sort=True)
     print(f"{selected.height} documents ({args.strategy}, seed {args.seed}"
-          + (f"; {len(rated)} already rated left out" if rated else "") + ") -> " + str(out))
+          + (f"; the {len(rated)} documents of quality_ratings left out" if rated else "") + ") -> " + str(out))
     if selected.height < args.n:
         print(f"the corpus has only {selected.height} documents to rate, not {args.n}")
     print("languages: " + ", ".join(f"{lang} {count}" for lang, count in languages.iter_rows()))

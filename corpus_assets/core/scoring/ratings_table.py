@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -88,8 +89,12 @@ def import_rating(uri: str, doc_id: str, rating: int | str, note: str, rater: st
     rated_at = rated_at or dt.datetime.now(dt.timezone.utc)
     line = json.dumps({"doc_id": doc_id, "rating": rating, "note": note or "", "rated_at": rated_at.isoformat()},
                       ensure_ascii=False, sort_keys=True)
-    parsed = parse_ratings((line + "\n").encode("utf-8"), source_name, known_doc_ids,
-                           default_rater=check_rater(rater), rated_at=rated_at)
+    try:
+        parsed = parse_ratings((line + "\n").encode("utf-8"), source_name, known_doc_ids,
+                               default_rater=check_rater(rater), rated_at=rated_at)
+    except SheetError as exc:  # the one-row sheet is the page's business: name the document, not the sheet
+        message = re.sub(rf"^{re.escape(source_name)}: row 1:? ", "", str(exc))
+        raise SheetError(re.sub(r"^\(doc_id (\S+)\):", r"doc_id \1:", message)) from None
     row = parsed.rows.row(0, named=True)
     earlier = read_ratings_table(uri, {row["doc_id"]}, storage_options)
     if earlier is not None:
