@@ -39,7 +39,7 @@ def select_documents(corpus_uri: str, n: int, strategy: str = "stratified", seed
                   .unique("doc_id", keep="first", maintain_order=True))
     total = candidates.height
     if exclude:
-        candidates = candidates.filter(~pl.col("doc_id").is_in(pl.Series(list(exclude), dtype=pl.String)))
+        candidates = candidates.filter(~pl.col("doc_id").is_in(list(exclude)))
     if not candidates.height:
         raise ValueError(f"nothing to rate: the corpus has {total} documents and all of them are rated"
                          if total else "nothing to rate: the corpus table is empty")
