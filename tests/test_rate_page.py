@@ -17,8 +17,8 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+needs_chromium = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
 N_DOCS = 4
 
 
@@ -110,6 +110,7 @@ def press(driver, key: str) -> None:
     ActionChains(driver).send_keys(key).perform()
 
 
+@needs_chromium
 def test_rating_page_in_headless_chromium(warehouse, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -183,5 +184,28 @@ def test_rating_page_in_headless_chromium(warehouse, browser):
         assert text(browser, "progress") == f"0 of {N_DOCS} rated · 0 skipped · 4 rated earlier"
         offered = browser.find_element(By.ID, "document").get_attribute("data-doc-id")
         assert offered not in {first, second, third, fourth}
+    finally:
+        server.stop()
+
+
+def test_the_api_takes_json_from_this_machine_only(warehouse):
+    server = Server(warehouse, "--rater", "ana")
+    try:
+        doc_id = json.loads(urllib.request.urlopen(server.url + "/api/next?rater=ana", timeout=30).read())["doc"]["doc_id"]
+        # a text/plain POST needs no CORS preflight, so another site's page could send it: refused
+        request = urllib.request.Request(server.url + "/api/rate", method="POST", headers={"Content-Type": "text/plain"},
+                                         data=json.dumps({"rater": "ana", "doc_id": doc_id, "rating": 1}).encode())
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 400 and "application/json" in json.loads(refused.value.read())["error"]
+        # a page of another name that resolves here (DNS rebinding) is refused as well
+        rebound = urllib.request.Request(server.url + "/api/next?rater=ana", headers={"Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError) as wrong_host:
+            urllib.request.urlopen(rebound, timeout=30)
+        assert wrong_host.value.code == 400
+        assert not (warehouse / "quality_ratings").exists()
+        status, body = server.post("/api/rate", {"rater": "ana", "doc_id": doc_id, "rating": 1})  # JSON: taken
+        assert status == 200 and body["saved"] == 1 and body["rated"] == 1
+        assert ratings(warehouse)[["doc_id", "rating"]].rows() == [(doc_id, 1)]
     finally:
         server.stop()

@@ -161,7 +161,9 @@ def run_serve(args) -> None:
     if args.n < 1:
         raise CliError(f"--n must be at least 1, got {args.n}")
     session = RatingSession(warehouse, args.n, args.strategy, args.seed, _select)
-    app = rating_app(session, default_rater=args.rater)
+    local = {"127.0.0.1", "localhost", "::1"}
+    app = rating_app(session, default_rater=args.rater,
+                     allowed_hosts=sorted(local) if args.host in local else None)
     print(f"warehouse {warehouse}\nrating page on http://{args.host}:{args.port}/ (Ctrl-C to stop); ratings go to "
           f"{warehouse}/quality_ratings", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -21,6 +21,8 @@ from typing import Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
@@ -105,7 +107,10 @@ def rubric_html() -> str:
     return MarkdownIt("commonmark", {"html": False}).enable("table").render(rating_rubric().read_text(encoding="utf-8"))
 
 
-def rating_app(session: RatingSession, default_rater: str | None = None) -> Starlette:
+def rating_app(session: RatingSession, default_rater: str | None = None,
+               allowed_hosts: list[str] | None = None) -> Starlette:
+    """The page and its API; `allowed_hosts` (the Host headers served) keeps another site's page, rebound to
+    this address by DNS, from reading or writing ratings."""
     page = (package_path("data", "rating_page", "index.html").read_text(encoding="utf-8")
             .replace("{{RUBRIC}}", rubric_html())
             .replace("{{DEFAULT_RATER}}", html.escape(default_rater or "", quote=True)))
@@ -126,6 +131,9 @@ def rating_app(session: RatingSession, default_rater: str | None = None) -> Star
         return HTMLResponse(page)
 
     async def body(request: Request) -> dict:
+        # JSON only: a form or text/plain POST from another site's page (no CORS preflight) is refused
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise SheetError("send the rating as application/json")
         try:
             data = await request.json()
         except ValueError:
@@ -159,7 +167,8 @@ def rating_app(session: RatingSession, default_rater: str | None = None) -> Star
             return JSONResponse({"error": str(exc)}, status_code=400)
         return await handle(lambda: session.revisit(check_rater(data.get("rater"))))
 
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
     return Starlette(routes=[
         Route("/", index), Route("/api/next", next_doc), Route("/api/rate", rate, methods=["POST"]),
         Route("/api/skip", skip, methods=["POST"]), Route("/api/revisit", revisit, methods=["POST"]),
-    ])
+    ], middleware=middleware)
