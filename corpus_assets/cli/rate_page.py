@@ -107,6 +107,48 @@ def rubric_html() -> str:
     return MarkdownIt("commonmark", {"html": False}).enable("table").render(rating_rubric().read_text(encoding="utf-8"))
 
 
+def _error(exc: Exception) -> JSONResponse:
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return JSONResponse({"error": lines[0]}, status_code=400)
+
+
+def _respond(session: RatingSession, work: Callable[[], dict]) -> JSONResponse:
+    """`work()` as JSON, one request at a time; any error as one line (SheetError, or e.g. "nothing to rate")."""
+    try:
+        with session.lock:
+            return JSONResponse(work())
+    except Exception as exc:  # noqa: BLE001 - the page shows one line, never a traceback page
+        return _error(exc)
+
+
+async def _json_body(request: Request) -> dict:
+    # JSON only: a form or text/plain POST from another site's page (no CORS preflight) is refused
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise SheetError("send the rating as application/json")
+    try:
+        data = await request.json()
+    except ValueError:
+        raise SheetError("the request body is not JSON") from None
+    if not isinstance(data, dict):
+        raise SheetError("the request body is not a JSON object")
+    return data
+
+
+def _post(session: RatingSession, action: Callable[[dict], dict]):
+    """A POST endpoint: the JSON body, then `action(body)` off the event loop (Delta reads and writes)."""
+    async def endpoint(request: Request) -> JSONResponse:
+        try:
+            data = await _json_body(request)
+        except SheetError as exc:
+            return _error(exc)
+        return await run_in_threadpool(_respond, session, lambda: action(data))
+    return endpoint
+
+
+def _text(data: dict, key: str) -> str:
+    return str(data.get(key) or "")
+
+
 def rating_app(session: RatingSession, default_rater: str | None = None,
                allowed_hosts: list[str] | None = None) -> Starlette:
     """The page and its API; `allowed_hosts` (the Host headers served) keeps another site's page, rebound to
@@ -115,58 +157,17 @@ def rating_app(session: RatingSession, default_rater: str | None = None,
             .replace("{{RUBRIC}}", rubric_html())
             .replace("{{DEFAULT_RATER}}", html.escape(default_rater or "", quote=True)))
 
-    def locked(work: Callable[[], dict]) -> JSONResponse:
-        try:
-            with session.lock:
-                return JSONResponse(work())
-        except (SheetError, ValueError) as exc:  # one line for the page, as the CLI prints it
-            return JSONResponse({"error": str(exc).strip().splitlines()[0]}, status_code=400)
-        except Exception as exc:  # noqa: BLE001 - e.g. the CLI's "nothing to rate"; never a traceback page
-            return JSONResponse({"error": (str(exc).strip().splitlines() or [type(exc).__name__])[0]}, status_code=400)
-
-    async def handle(work: Callable[[], dict]) -> JSONResponse:
-        return await run_in_threadpool(locked, work)  # Delta reads and writes off the event loop
-
     async def index(request: Request) -> HTMLResponse:
         return HTMLResponse(page)
 
-    async def body(request: Request) -> dict:
-        # JSON only: a form or text/plain POST from another site's page (no CORS preflight) is refused
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            raise SheetError("send the rating as application/json")
-        try:
-            data = await request.json()
-        except ValueError:
-            raise SheetError("the request body is not JSON") from None
-        if not isinstance(data, dict):
-            raise SheetError("the request body is not a JSON object")
-        return data
-
     async def next_doc(request: Request) -> JSONResponse:
-        return await handle(lambda: session.state(check_rater(request.query_params.get("rater"))))
+        rater = request.query_params.get("rater")
+        return await run_in_threadpool(_respond, session, lambda: session.state(check_rater(rater)))
 
-    async def rate(request: Request) -> JSONResponse:
-        try:
-            data = await body(request)
-        except SheetError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return await handle(lambda: session.rate(check_rater(data.get("rater")), str(data.get("doc_id") or ""),
-                                           data.get("rating"), str(data.get("note") or "")))
-
-    async def skip(request: Request) -> JSONResponse:
-        try:
-            data = await body(request)
-        except SheetError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return await handle(lambda: session.skip(check_rater(data.get("rater")), str(data.get("doc_id") or "")))
-
-    async def revisit(request: Request) -> JSONResponse:
-        try:
-            data = await body(request)
-        except SheetError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return await handle(lambda: session.revisit(check_rater(data.get("rater"))))
-
+    rate = _post(session, lambda d: session.rate(check_rater(d.get("rater")), _text(d, "doc_id"), d.get("rating"),
+                                                 _text(d, "note")))
+    skip = _post(session, lambda d: session.skip(check_rater(d.get("rater")), _text(d, "doc_id")))
+    revisit = _post(session, lambda d: session.revisit(check_rater(d.get("rater"))))
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
     return Starlette(routes=[
         Route("/", index), Route("/api/next", next_doc), Route("/api/rate", rate, methods=["POST"]),

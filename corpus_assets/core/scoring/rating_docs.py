@@ -35,7 +35,7 @@ def select_documents(corpus_uri: str, n: int, strategy: str = "stratified", seed
     dataset = _dataset(corpus_uri, storage_options)
     columns = SELECTION_COLUMNS + (["quality_score"] if "quality_score" in dataset.schema.names else [])
     # one row per doc_id, whatever the order of the table's files (a corpus may hold a doc_id twice)
-    candidates = (pl.from_arrow(dataset.to_table(columns=columns)).sort(columns, nulls_last=True)
+    candidates = (pl.DataFrame(pl.from_arrow(dataset.to_table(columns=columns))).sort(columns, nulls_last=True)
                   .unique("doc_id", keep="first", maintain_order=True))
     total = candidates.height
     if exclude:
@@ -44,7 +44,7 @@ def select_documents(corpus_uri: str, n: int, strategy: str = "stratified", seed
         raise ValueError(f"nothing to rate: the corpus has {total} documents and all of them are rated"
                          if total else "nothing to rate: the corpus table is empty")
     picked = select_for_rating(candidates, n, strategy, seed)
-    texts = pl.from_arrow(dataset.to_table(columns=TEXT_COLUMNS,
-                                           filter=ds.field("doc_id").isin(picked["doc_id"].to_list())))
+    texts = pl.DataFrame(pl.from_arrow(dataset.to_table(columns=TEXT_COLUMNS,
+                                                        filter=ds.field("doc_id").isin(picked["doc_id"].to_list()))))
     texts = texts.sort("doc_id", "url").unique("doc_id", keep="first")
     return picked.join(texts, on="doc_id", how="left", maintain_order="left")

@@ -55,7 +55,7 @@ def read_ratings_table(uri: str, doc_ids: set[str] | None = None,
 
     dataset = DeltaTable(uri, storage_options=storage_options or None).to_pyarrow_dataset()
     where = ds.field("doc_id").isin(sorted(doc_ids)) if doc_ids is not None else None
-    return pl.from_arrow(dataset.to_table(columns=RATING_COLUMNS, filter=where)).cast(RATINGS_SCHEMA)
+    return pl.DataFrame(pl.from_arrow(dataset.to_table(columns=RATING_COLUMNS, filter=where))).cast(RATINGS_SCHEMA)
 
 
 def append_ratings(uri: str, rows: pl.DataFrame, storage_options: dict[str, str] | None = None) -> pl.DataFrame:
