@@ -50,13 +50,17 @@ def add_parser(sub) -> None:
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warehouse", help="warehouse root (default $CORPUS_WAREHOUSE or ./warehouse)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="shard runs at once (default: cores; 0: one after the other in this process)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                   help="shard runs at once (default: cores; 0: one after the other in this process)")
     p.add_argument("--shard-size", type=int, help="WARC files per partition (default 1 for a local source, 100 for a remote one)")
     p.add_argument("--mixtures", metavar="DIR", help="mixture specs folder (default $CORPUS_MIXTURES or the packaged examples)")
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")
 
 
-def materialize(args) -> MaterializeResult:
+def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = None) -> MaterializeResult:
+    """Run the phases; `after_ingest(warehouse, failed_shards)` runs between ingest and dedup (the demo imports
+    the starter ratings there, so every later phase, the quality model's included, sees them)."""
+    from corpus_assets.cli.imports import imported_keys
     from corpus_assets.cli.instance import open_instance, prepare_dagster_home
     from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
                                           run_partitions, worker_pool)
@@ -83,8 +87,9 @@ def materialize(args) -> MaterializeResult:
               "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
     home = prepare_dagster_home(warehouse)
     shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
-    keys = [shard.key for shard in shards]
     instance = open_instance(warehouse)
+    imported = imported_keys(instance)  # files `corpus import` added: every phase covers them too
+    keys = [shard.key for shard in shards] + imported
     added = register_partitions(instance, keys)
     register_mixtures(instance, list(specs))
     ingest_keys = publish_keys = keys
@@ -97,7 +102,9 @@ def materialize(args) -> MaterializeResult:
             publish |= set(stale_shards(instance)) & set(keys)
         publish_keys = sorted(publish)
     print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
-          f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
+          f"{len(shards)} shards ({len(added)} newly registered)"
+          + (f" and {len(imported)} imported file(s)" if imported else "")
+          + f"; materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
           f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
           + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
     env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}
@@ -131,7 +138,8 @@ def materialize(args) -> MaterializeResult:
         return outcomes
 
     with worker_pool(args.workers, env) as pool:
-        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build)
+        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
+                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None)
     stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
@@ -160,13 +168,17 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
 
 
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
-               mixture_keys: Callable[[], list[str]] = list) -> list[str]:
+               mixture_keys: Callable[[], list[str]] = list,
+               after_ingest: Callable[[set[str]], None] | None = None) -> list[str]:
     """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
     shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
-    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards."""
+    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards.
+    `after_ingest(failed_shards)` runs once the ingest runs are done."""
     failed: set[str] = set()
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
+    if after_ingest:
+        after_ingest(failed)
     affected: list[str] = []
     if plan.dedup:
         print("deduplicating across all shards and crawls", flush=True)
