@@ -98,5 +98,5 @@ def warehouse_with_synthetic(sample_warehouse, tmp_path_factory) -> Path:
     warehouse = tmp_path_factory.mktemp("with-synthetic") / "warehouse"
     shutil.copytree(sample_warehouse, warehouse)
     assert main(["import", str(SYNTHETIC), "--source", "synthetic-qa", "--synthetic", "--generator", "templated-qa-v1",
-                 "--warehouse", str(warehouse)]) == 0
+                 "--warehouse", str(warehouse), "--workers", "0"]) == 0
     return warehouse

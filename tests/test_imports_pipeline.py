@@ -84,8 +84,8 @@ def imported(warehouse_with_synthetic, tmp_path_factory):
     write_messy(messy, page)
     titles = write_parquet(parquet)
     outputs = {
-        "messy": run_cli("import", str(messy), "--source", "messy-notes", "--warehouse", str(warehouse)),
-        "parquet": run_cli("import", str(parquet), "--source", "wikitext", "--text-field", "body", "--id-field",
+        "messy": run_cli("import", str(messy), "--source", "messy-notes", "--warehouse", str(warehouse), "--workers", "0"),
+        "parquet": run_cli("import", str(parquet), "--source", "wikitext", "--workers", "0", "--text-field", "body", "--id-field",
                            "section", "--warehouse", str(warehouse)),
     }
     specs = {"synthetic": make_spec(bundled_synthetic_qa(), "synthetic-qa", synthetic=True, generator="templated-qa-v1"),
@@ -189,7 +189,7 @@ def test_reimporting_the_same_file_changes_nothing(imported, tmp_path):
     moved = tmp_path / "elsewhere" / "messy.jsonl"  # the same bytes from another folder
     moved.parent.mkdir()
     shutil.copy(imported["messy"], moved)
-    out = run_cli("import", str(moved), "--source", "messy-notes", "--warehouse", str(warehouse))
+    out = run_cli("import", str(moved), "--source", "messy-notes", "--warehouse", str(warehouse), "--workers", "0")
     assert "records 8: 4 documents, 4 skipped" in out and f"partition {spec.key}" in out
     assert open_instance(str(warehouse)).get_dynamic_partitions("warc_shards") == keys
     for name, rows in before.items():
@@ -198,7 +198,7 @@ def test_reimporting_the_same_file_changes_nothing(imported, tmp_path):
 
 def test_a_mixture_with_a_synthetic_source_and_its_real_only_sibling(imported):
     warehouse = str(imported["warehouse"])
-    run_cli("mix", "build", "web-en-zh-v1", "web-en-zh-v1-real-only", "--warehouse", warehouse)
+    run_cli("mix", "build", "web-en-zh-v1", "web-en-zh-v1-real-only", "--warehouse", warehouse, "--workers", "0")
     build = stored_build(warehouse, "web-en-zh-v1")
     assert build.manifest["shortfalls"] == [] and build.manifest["inputs"]["corpus"]["columns_defaulted"] == {}
     rows = build.rows
@@ -277,6 +277,6 @@ def test_materialize_takes_the_imported_partitions_through_its_phases(imported):
             asset_key=dg.AssetKey("decisions"), asset_partitions=[key]), limit=1).records[0].storage_id
 
     before = latest_decisions()
-    out = run_cli("materialize", "--select", "decisions", "--warehouse", warehouse, "--workers", "2")
+    out = run_cli("materialize", "--select", "decisions", "--warehouse", warehouse, "--workers", "0")
     assert "6 shards (0 newly registered) and 3 imported file(s)" in out and f"{key} ok" in out
     assert latest_decisions() > before

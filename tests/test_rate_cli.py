@@ -257,7 +257,7 @@ def test_the_demo_hook_imports_ratings_after_ingest_before_the_corpus(tmp_path):
         import_sheet(ratings_uri(warehouse), sheet, known_in_table(f"{warehouse}/documents"), "ana")
 
     args = build_parser().parse_args(["materialize", "--warehouse", str(tmp_path / "wh"), "--crawl",
-                                      "CC-SAMPLE-2026-03", "--max-files", "1", "--workers", "1",
+                                      "CC-SAMPLE-2026-03", "--max-files", "1", "--workers", "0",
                                       "--select", "documents,signals,decisions,dedup_signatures,dedup_clusters,corpus"])
     result = materialize(args, after_ingest=after_ingest)
     assert not result.failed

@@ -24,7 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--id-field", default="id", help="field or column holding the record's id, unique in the file "
                                                     "(default id)")
     p.add_argument("--warehouse", help="warehouse root (default $CORPUS_WAREHOUSE or ./warehouse)")
-    p.add_argument("--workers", type=int, default=2, help="runs at once (default 2)")
+    p.add_argument("--workers", type=int, default=2, help="runs at once (default 2; 0: in this process)")
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     p.set_defaults(func=run_import)
 
@@ -78,7 +78,7 @@ def run_import(args) -> None:
         result.failed += [o for o in outcomes if not o.success]
         return outcomes
 
-    with worker_pool(max(1, args.workers), env) as pool:
+    with worker_pool(max(0, args.workers), env) as pool:
         run_phases(run, plan, [spec.key], [spec.key])
     print(import_summary(spec, result.outcomes), flush=True)
     finish(result)
