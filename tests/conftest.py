@@ -3,9 +3,10 @@
 Tiers: `make test-fast` runs `pytest -m "not slow"` (under a minute, for every edit); `make test` runs
 everything (what CI runs, once more in random order). Mark a test `@pytest.mark.slow` (a module:
 `pytestmark = pytest.mark.slow`) when it spawns worker processes, a server or a subprocess that imports
-Dagster, or builds a warehouse, a wheel or a venv. A test that requests `sample_warehouse`, directly or
+Dagster, builds a warehouse, a wheel or a venv, or takes more than ~2 s on an idle machine (`pytest
+--durations=20 -m "not slow"` lists the candidates). A test that requests `sample_warehouse`, directly or
 through another fixture (sample_corpus, bootstrap_model, warehouse_with_synthetic, ...), is marked slow
-here without saying so.
+here without saying so. Markers are strict: a misspelt one is an error.
 
 End-to-end tests run Dagster in the test process (`dg.materialize` on one shard, or `corpus materialize
 --workers 0`, which runs the CLI's runs one after the other in this process) unless worker processes
