@@ -243,6 +243,7 @@ def test_starter_ratings_import_into_quality_ratings_and_pass_their_suite(wareho
     assert "f" * 32 in out
 
 
+@pytest.mark.slow  # builds a warehouse through Dagster runs
 def test_the_demo_hook_imports_ratings_after_ingest_before_the_corpus(tmp_path):
     """`corpus demo` imports the starter ratings through `materialize(after_ingest=...)`: the documents exist,
     the corpus (and anything a quality model reads later) does not yet. Real Dagster runs over one WARC file."""
