@@ -9,17 +9,32 @@ import polars as pl
 
 from corpus_assets.core.checks.cross_table import CUSTOM_CHECKS, run_custom_checks
 from corpus_assets.core.checks.gx_engine import is_map_expectation, merge_chunk, run_group, to_pandas
+from corpus_assets.core.checks.polars_engine import run_polars, supports
 from corpus_assets.core.checks.results import CheckOutcome, SuiteResult
 from corpus_assets.core.checks.suites import SuiteSettings, columns_of, outcome_stub, suite_spec
 from corpus_assets.core.checks.tables import is_partitioned, read_table, table_uri
 from corpus_assets.core.lake.delta_tables import table_exists
 
 TEXT_CHUNK_ROWS = 20_000  # rows of text converted to pandas at a time
+ENGINES = ("polars", "gx")
+ENGINE_VARIABLE = "CORPUS_CHECK_ENGINE"
+
+
+def check_engine(engine: str | None = None) -> str:
+    """`polars` (default: the expectations it supports run in Polars, the rest in GX) or `gx` (all in
+    GX); `$CORPUS_CHECK_ENGINE` when not given."""
+    engine = engine or os.environ.get(ENGINE_VARIABLE) or "polars"
+    if engine not in ENGINES:
+        raise ValueError(f"unknown check engine {engine!r} (${ENGINE_VARIABLE}); engines: {', '.join(ENGINES)}")
+    return engine
 
 
 def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapping[str, Any] | None = None, *,
-                   others: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None) -> SuiteResult:
+                   others: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None,
+                   engine: str | None = None) -> SuiteResult:
     """Validate ``frame`` (rows of ``table``) against ``expectations/<table>.json``.
+
+    ``engine``: see ``check_engine``; both give the same outcomes (tests/test_check_engines.py).
 
     ``context``: ``expected_rows`` (the row count the writer reported: enables the row-count
     expectation), ``partition`` (``{"crawl", "shard"}`` of the batch: enables the partition-key expectations),
@@ -69,6 +84,8 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
 
     text_columns = [c for c in settings.text_columns if c in frame.columns]
     groups: dict[str, list[tuple[int, dict]]] = {}
+    in_polars: dict[str, list[tuple[int, dict]]] = {}  # frame -> configs the Polars engine evaluates
+    use_polars = check_engine(engine) == "polars"
     for i, cfg in enumerate(configs):
         meta = cfg.get("meta") or {}
         target = meta.get("frame", "rows")
@@ -95,12 +112,18 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
                 outcomes[i] = outcome_stub(cfg, target, success=False,
                                             observed_value=f"column {', '.join(absent)} missing from {where}")
             continue
+        if use_polars and supports(cfg, frame if target == "rows" else frames[target], parameters):
+            in_polars.setdefault(target, []).append((i, cfg))
+            continue
         if target == "rows" and any(c in text_columns for c in cols):
             group = "text" if is_map_expectation(cfg["type"]) else "text-whole"
         else:
             group = target
         groups.setdefault(group, []).append((i, cfg))
 
+    for name, chosen in in_polars.items():  # every row, text included: Polars needs no slices
+        index = settings.index_column if name == "rows" else settings.derived_frames[name].get("index_column")
+        outcomes.update(run_polars(chosen, frame if name == "rows" else frames[name], index, parameters, name))
     if "rows" in groups:
         narrow = frame.with_columns([pl.lit(None, dtype=frame.schema[c]).alias(c) for c in text_columns])
         outcomes.update(run_group(groups["rows"], lambda: to_pandas(narrow), settings.index_column, parameters, "rows"))
@@ -131,7 +154,7 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
 
 def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None = None,
                    *, context: Mapping[str, Any] | None = None,
-                   storage_options: Mapping[str, str] | None = None) -> SuiteResult:
+                   storage_options: Mapping[str, str] | None = None, engine: str | None = None) -> SuiteResult:
     """Read ``table`` (one partition, or the whole table) from the warehouse and validate it:
     the GX suite plus its custom cross-table checks against the same partition of the other
     tables (only the columns those checks need are read).
@@ -155,7 +178,7 @@ def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition
                 others[other] = read_table(warehouse_root, other, part, columns=columns, storage_options=storage_options,
                                            version=versions.get(other))
     ctx = {"partition": part, **(context or {})}
-    result = validate_frame(table, frame, ctx, others=others)
+    result = validate_frame(table, frame, ctx, others=others, engine=engine)
     result.partition = part
     result.seconds = time.perf_counter() - started
     return result
