@@ -183,6 +183,10 @@ _COMPONENTS = [
     ("clustering.py", None, "dedup clustering (DuckDB)"),
     ("dedup.py", None, "dedup clustering (DuckDB)"),
     ("expectations.py", None, "GX checks"),
+    ("gx_engine.py", None, "GX checks"),
+    ("validate.py", None, "checks: Polars engine, derived columns, cross-table"),
+    ("polars_engine.py", None, "checks: Polars engine, derived columns, cross-table"),
+    ("cross_table.py", None, "checks: Polars engine, derived columns, cross-table"),
     ("delta_tables.py", None, "Delta reads/writes"),
     ("documents.py", None, "documents: rows and Arrow batches"),
     ("stages.py", None, "signals/corpus frame assembly (Polars joins)"),
@@ -194,7 +198,7 @@ _ASSETS = {"documents": "documents", "signals": "signals", "decisions": "decisio
 def _step(frames: list[tuple[str, str]]) -> str | None:
     """The asset or check this stack runs in (from the asset function or the check's table label)."""
     for fn, path in reversed(frames):
-        if path.endswith("defs/checks.py") and "_check" in fn:
+        if (path.endswith("defs/checks.py") or path.endswith("defs/expectation_checks.py")) and "_check" in fn:
             return "check"
         if "/corpus_assets/defs/" in path and fn in _ASSETS:
             return fn
@@ -217,6 +221,8 @@ def classify(stack: list[str]) -> str:
                     return "PII: masking in corpus" if step == "corpus" else "PII: counts in signals"
                 if label == "boilerplate removal":
                     return "boilerplate removal (corpus)" if step == "corpus" else "dedup signatures: boilerplate removal"
+                if label.startswith("checks:"):
+                    return label
                 if label == "GX checks" or step == "check":
                     return "GX checks"
                 return label
@@ -235,7 +241,7 @@ def classify(stack: list[str]) -> str:
         if any(fn in ("resolve_job_def", "reconstructable") or "repository_definition" in p for fn, p in frames):
             return "Dagster: definitions and job resolution"
         return "Dagster: execution (plan, steps, events, logs)"
-    if any("corpus_assets/runner.py" in p or "corpus_assets/cli.py" in p for _, p in frames):
+    if any("corpus_assets/runner.py" in p or "corpus_assets/cli.py" in p or "corpus_assets/cli/" in p for _, p in frames):
         return "orchestration: CLI, runner, worker pool"
     if any("multiprocessing" in p or "concurrent/futures" in p for _, p in frames):
         return "orchestration: CLI, runner, worker pool"
@@ -272,6 +278,7 @@ GROUPS = [
     ("corpus", "corpus: asset body"),
     ("Delta", "Delta reads/writes"),
     ("GX checks", "GX checks (validation; the import is under imports)"),
+    ("checks: ", "checks in Polars (expectations, derived columns, cross-table)"),
     ("native threads: ", "threads without a Python stack (Polars pool, tokio, DuckDB, jemalloc)"),
     ("other", "other"),
 ]
