@@ -231,11 +231,11 @@ class Measured:
     log: Path
 
 
-def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
-    """Run `command` to completion, stdout+stderr to `log`; CPU of the whole process tree via wait4."""
+def measure(command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> Measured:
+    """Run `command` to completion in `cwd`, stdout+stderr to `log`; CPU of the whole process tree via wait4."""
     with open(log, "w") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
         sampler = TreeSampler(process.pid)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -289,7 +289,7 @@ def run_ours(source: Path, crawl: str, files: int, records: int, workers: int | 
     if workers is not None:
         command += ["--workers", str(workers)]
     print(f"  {name} #{attempt}: corpus materialize ...", end=" ", flush=True)
-    run = measure(command, env, run_dir / "materialize.log")
+    run = measure(command, env, run_dir / "materialize.log", cwd=code)  # `-m` imports from the working directory first
     if run.returncode != 0:
         fail(name, run)
     result = Result(name, crawl, run, records, table_rows(run_dir / "warehouse", "documents"),
@@ -328,7 +328,10 @@ def save_peer(path: Path, peer: tuple[Result, ...], started: datetime, loads: li
                                 "runs": [plain(r) for r in peer]}, indent=1))
 
 
-def load_peer(path: Path) -> tuple[tuple[Result, ...], str]:
+def load_peer(path: Path, wait_s: float = 3600) -> tuple[tuple[Result, ...], str]:
+    deadline = time.monotonic() + wait_s
+    while not path.exists() and time.monotonic() < deadline:  # a --peer-only run alongside may still be measuring
+        time.sleep(10)
     saved = json.loads(path.read_text())
     runs = tuple(Result(**{**r, "measured": Measured(**{**r["measured"], "log": Path(r["measured"]["log"])})})
                  for r in saved["runs"])
