@@ -36,31 +36,24 @@ def _set(frame: pl.DataFrame, row: int, column: str, value) -> pl.DataFrame:
     return frame.with_columns(pl.when(mask).then(pl.lit(value, dtype=dtype)).otherwise(pl.col(column)).alias(column))
 
 
-def _breakages(table: str, frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Named broken copies of `frame`."""
-    out = {"as is": frame, "empty": frame.clear(), "duplicated rows": pl.concat([frame, frame.head(3)])}
+def _set_all(frame: pl.DataFrame, row: int, columns: list[str], value) -> pl.DataFrame:
+    for column in columns:
+        frame = _set(frame, row, column, value)
+    return frame
+
+
+def _value_breakages(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Copies with nulls, NaN, out-of-range numbers and malformed strings."""
     strings = [c for c, t in frame.schema.items() if t == pl.String]
     numbers = [c for c, t in frame.schema.items() if t.is_numeric()]
     floats = [c for c, t in frame.schema.items() if t.is_float()]
-    nulls = frame
-    for column in frame.columns:
-        nulls = _set(nulls, 0, column, None)
-    out["a row of nulls"] = nulls
-    low = frame
-    for column in numbers:
-        low = _set(low, 1, column, -1)
-    out["negative numbers"] = low
-    high = frame
-    for column in numbers:
-        high = _set(high, 2 % max(frame.height, 1), column, 10**6)
-    out["huge numbers"] = high
+    out = {"a row of nulls": _set_all(frame, 0, frame.columns, None),
+           "negative numbers": _set_all(frame, 1, numbers, -1),
+           "huge numbers": _set_all(frame, 2 % max(frame.height, 1), numbers, 10**6),
+           "garbled strings": _set_all(frame, 0, strings, "Not-A-Value\n")}
     if floats:
         out["NaN"] = frame.with_columns([pl.when(pl.int_range(pl.len()) < 2).then(float("nan")).otherwise(pl.col(c))
                                          .alias(c) for c in floats])
-    garbled = frame
-    for column in strings:
-        garbled = _set(garbled, 0, column, "Not-A-Value\n")
-    out["garbled strings"] = garbled
     for column in ("doc_id", "filter_config_hash"):
         if column in frame.columns:
             out[f"{column} with a trailing newline"] = _set(frame, 0, column, frame.get_column(column)[0] + "\n")
@@ -73,11 +66,19 @@ def _breakages(table: str, frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
         for row, text in enumerate(pii[:frame.height]):
             texted = _set(texted, row, "text", text)
         out["raw PII in text"] = texted
+    return out
+
+
+def _breakages(table: str, frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Named broken copies of `frame`."""
+    out = {"as is": frame, "empty": frame.clear(), "duplicated rows": pl.concat([frame, frame.head(3)]),
+           **_value_breakages(frame), "an extra column": frame.with_columns(pl.lit(1).alias("unexpected_extra"))}
+    numbers = [c for c, t in frame.schema.items() if t.is_numeric()]
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
     if numbers:
         out["an integer column as float"] = frame.with_columns(pl.col(numbers[0]).cast(pl.Float64))
     if strings:
         out["a column missing"] = frame.drop(strings[-1])
-    out["an extra column"] = frame.with_columns(pl.lit(1).alias("unexpected_extra"))
     if table == "dedup_clusters" and frame.height:
         out["two kept per cluster"] = frame.with_columns(pl.lit(True).alias("is_kept"))
         out["cluster size off"] = frame.with_columns((pl.col("cluster_size") + 1).alias("cluster_size"))

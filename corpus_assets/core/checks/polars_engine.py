@@ -141,58 +141,69 @@ def _missing(column: str, dtype: pl.DataType) -> pl.Expr:
     return expr | pl.col(column).is_nan() if dtype.is_float() else expr
 
 
+def _numeric_bounds(kwargs: Mapping[str, Any], parameters: Mapping[str, Any]) -> bool:
+    bounds = [_resolve(kwargs.get(k), parameters)[1] for k in ("min_value", "max_value")]
+    return any(b is not None for b in bounds) and all(b is None or isinstance(b, (int, float)) for b in bounds)
+
+
+def _set_matches(dtype: pl.DataType, values: Any) -> bool:
+    """A value set of the column's kind (strings for a string column, ...), so `is_in` compares like pandas."""
+    if not isinstance(values, (list, tuple, set)):
+        return False
+    if dtype == pl.String:
+        return all(isinstance(v, str) for v in values)
+    if dtype == pl.Boolean:
+        return all(isinstance(v, bool) for v in values)
+    return dtype.is_numeric() and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _scalar(dtype: pl.DataType | None) -> bool:
+    return dtype is not None and pandas_type_name(dtype) != "object_"
+
+
+def _typed(dtype: pl.DataType | None) -> bool:
+    """A column whose type GX's pandas type check can judge here (scalar, or values of a known Python type)."""
+    return dtype is not None and (_scalar(dtype) or _object_value_type(dtype) is not None)
+
+
+# expectation type -> does this engine evaluate it on a column of this dtype (schema, kwargs, parameters)
+_RULES: dict[str, Callable[[pl.DataType | None, Mapping[str, pl.DataType], Mapping[str, Any], Mapping[str, Any]], bool]] = {
+    "expect_table_columns_to_match_set": lambda d, s, k, p: True,
+    "expect_table_row_count_to_equal": lambda d, s, k, p: True,
+    "expect_column_values_to_not_be_null": lambda d, s, k, p: True,
+    "expect_column_values_to_be_of_type": lambda d, s, k, p: _typed(d),
+    "expect_column_values_to_be_in_type_list": lambda d, s, k, p: _typed(d),
+    "expect_column_values_to_be_between": lambda d, s, k, p: _numeric_bounds(k, p) and d is not None and d.is_numeric(),
+    "expect_column_value_lengths_to_be_between": lambda d, s, k, p: _numeric_bounds(k, p) and d == pl.String,
+    "expect_column_unique_value_count_to_be_between": lambda d, s, k, p: _numeric_bounds(k, p) and _scalar(d),
+    "expect_column_values_to_be_in_set": lambda d, s, k, p: d is not None and _set_matches(d, _resolve(k.get("value_set"), p)[1]),
+    "expect_column_values_to_match_regex": lambda d, s, k, p: d == pl.String,
+    "expect_column_values_to_not_match_regex_list": lambda d, s, k, p: d == pl.String,
+    "expect_column_values_to_be_unique": lambda d, s, k, p: _scalar(d),
+    "expect_column_pair_values_to_be_equal": lambda d, s, k, p: _comparable(s[k["column_A"]], s[k["column_B"]]),
+    "expect_compound_columns_to_be_unique": lambda d, s, k, p: all(_scalar(s[c]) for c in k["column_list"]),
+}
+
+
+def _comparable(a: pl.DataType, b: pl.DataType) -> bool:
+    return _scalar(a) and _scalar(b) and (a == b or (a.is_numeric() and b.is_numeric()))
+
+
 def supports(cfg: Mapping[str, Any], frame: pl.DataFrame, parameters: Mapping[str, Any]) -> bool:
     """Whether this engine evaluates `cfg` on `frame` (else GX does)."""
     kind = cfg.get("type")
     kwargs = cfg.get("kwargs") or {}
     if kind not in SUPPORTED or not set(kwargs) <= SUPPORTED[kind]:
         return False
-    if (cfg.get("meta") or {}).get("row_condition") or kwargs.get("row_condition"):
-        return False
-    if not all(_resolve(v, parameters)[0] for v in kwargs.values()):
+    if (cfg.get("meta") or {}).get("row_condition") or not all(_resolve(v, parameters)[0] for v in kwargs.values()):
         return False
     schema = frame.schema
-    for key in ("column", "column_A", "column_B"):
-        name = kwargs.get(key)
-        if name is not None and (name not in schema or pandas_type_name(schema[name]) is None):
-            return False
-    for name in kwargs.get("column_list") or ():
-        if name not in schema or pandas_type_name(schema[name]) is None:
-            return False
+    named = [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k) is not None]
+    named += list(kwargs.get("column_list") or ())
+    if any(name not in schema or pandas_type_name(schema[name]) is None for name in named):
+        return False
     column = kwargs.get("column")
-    dtype = schema.get(column) if column else None
-    if kind in ("expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list"):
-        return pandas_type_name(dtype) != "object_" or _object_value_type(dtype) is not None
-    if kind in ("expect_column_values_to_be_between", "expect_column_unique_value_count_to_be_between",
-                "expect_column_value_lengths_to_be_between"):
-        bounds = [_resolve(kwargs.get(k), parameters)[1] for k in ("min_value", "max_value")]
-        if all(b is None for b in bounds) or not all(b is None or isinstance(b, (int, float)) for b in bounds):
-            return False
-        if kind == "expect_column_values_to_be_between":
-            return dtype.is_numeric()
-        if kind == "expect_column_value_lengths_to_be_between":
-            return dtype == pl.String
-        return pandas_type_name(dtype) != "object_"
-    if kind == "expect_column_values_to_be_in_set":
-        values = _resolve(kwargs.get("value_set"), parameters)[1]
-        if not isinstance(values, (list, tuple, set)):
-            return False
-        if dtype == pl.String:
-            return all(isinstance(v, str) for v in values)
-        if dtype == pl.Boolean:
-            return all(isinstance(v, bool) for v in values)
-        return dtype.is_numeric() and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    if kind in ("expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex_list"):
-        return dtype == pl.String
-    if kind in ("expect_column_values_to_be_unique",):
-        return pandas_type_name(dtype) != "object_"
-    if kind == "expect_column_pair_values_to_be_equal":
-        a, b = schema[kwargs["column_A"]], schema[kwargs["column_B"]]
-        return "object_" not in (pandas_type_name(a), pandas_type_name(b)) and (
-            a == b or (a.is_numeric() and b.is_numeric()))
-    if kind == "expect_compound_columns_to_be_unique":
-        return all(pandas_type_name(schema[c]) != "object_" for c in kwargs["column_list"])
-    return True
+    return _RULES[kind](schema.get(column) if column else None, schema, kwargs, parameters)
 
 
 def _regex_hits(series: pl.Series, pattern: str) -> pl.Series:
@@ -257,98 +268,110 @@ class _Evaluator:
     # -- expectation types ----------------------------------------------------------------------
 
     def evaluate(self, cfg: Mapping[str, Any]) -> CheckOutcome:
-        kind = cfg["type"]
-        kwargs = cfg.get("kwargs") or {}
-        column = kwargs.get("column")
+        method = getattr(self, "_" + cfg["type"].removeprefix("expect_"), None)
+        if method is None:
+            raise ValueError(f"unsupported expectation {cfg['type']}")
+        return method(cfg, cfg.get("kwargs") or {})
+
+    def _within(self, value: pl.Expr, kwargs: Mapping[str, Any]) -> pl.Expr:
+        low, high = self.arg(kwargs, "min_value"), self.arg(kwargs, "max_value")
+        inside = pl.lit(True)
+        if low is not None:
+            inside = inside & (value >= low)
+        if high is not None:
+            inside = inside & (value <= high)
+        return inside
+
+    def _table_columns_to_match_set(self, cfg, kwargs) -> CheckOutcome:
+        expected = set(self.arg(kwargs, "column_set") or [])
+        actual = list(self.frame.columns)
+        exact = self.arg(kwargs, "exact_match")
+        success = set(actual) == expected if exact is None or exact else expected <= set(actual)
+        return self.aggregate(cfg, success, sorted(actual))
+
+    def _table_row_count_to_equal(self, cfg, kwargs) -> CheckOutcome:
+        return self.aggregate(cfg, self.frame.height == self.arg(kwargs, "value"), self.frame.height)
+
+    def _column_values_to_be_of_type(self, cfg, kwargs) -> CheckOutcome:
+        return self._types(cfg, kwargs["column"], [self.arg(kwargs, "type_")])
+
+    def _column_values_to_be_in_type_list(self, cfg, kwargs) -> CheckOutcome:
+        return self._types(cfg, kwargs["column"], list(self.arg(kwargs, "type_list") or []))
+
+    def _types(self, cfg, column: str, names: list) -> CheckOutcome:
+        """GX's pandas type check: the column's dtype, or each value's Python type in an object column."""
+        given = [n for n in names if n is not None]
+        dtype = self.frame.schema[column]
+        observed = pandas_type_name(dtype)
+        if not given:
+            return self.aggregate(cfg, True, observed)
+        accepted = set().union(*(_accepted_types(n) for n in given))
+        if observed != "object_" or given in (["object"], ["object_"], ["O"]):
+            return self.aggregate(cfg, observed in accepted, observed)
+        return self.column_map(cfg, column, pl.lit(_object_value_type(dtype) not in accepted))
+
+    def _column_values_to_not_be_null(self, cfg, kwargs) -> CheckOutcome:
+        column = kwargs["column"]
+        missing = self.frame.select(_missing(column, self.frame.schema[column])).to_series()
+        outcome = self.map_result(cfg, missing, None, self.frame.get_column(column))
+        outcome.missing_count = None
+        return outcome
+
+    def _column_values_to_be_between(self, cfg, kwargs) -> CheckOutcome:
+        return self.column_map(cfg, kwargs["column"], ~self._within(pl.col(kwargs["column"]), kwargs))
+
+    def _column_value_lengths_to_be_between(self, cfg, kwargs) -> CheckOutcome:
+        return self.column_map(cfg, kwargs["column"], ~self._within(pl.col(kwargs["column"]).str.len_chars(), kwargs))
+
+    def _column_values_to_be_in_set(self, cfg, kwargs) -> CheckOutcome:
+        column = kwargs["column"]
+        values = pl.Series(list(self.arg(kwargs, "value_set")), dtype=self.frame.schema[column], strict=False)
+        return self.column_map(cfg, column, ~pl.col(column).is_in(values))
+
+    def _column_values_to_be_unique(self, cfg, kwargs) -> CheckOutcome:
+        column = kwargs["column"]
+        present = ~_missing(column, self.frame.schema[column])
+        keyed = self.frame.select(pl.when(present).then(pl.col(column)).alias("v"), present.alias("p"))
+        return self.column_map(cfg, column, pl.lit(keyed.select(pl.col("v").is_duplicated() & pl.col("p")).to_series()))
+
+    def _column_values_to_match_regex(self, cfg, kwargs) -> CheckOutcome:
+        bad = ~_regex_hits(self.frame.get_column(kwargs["column"]), self.arg(kwargs, "regex"))
+        return self.column_map(cfg, kwargs["column"], pl.lit(bad.fill_null(False)))
+
+    def _column_values_to_not_match_regex_list(self, cfg, kwargs) -> CheckOutcome:
+        series = self.frame.get_column(kwargs["column"])
+        bad = pl.Series([False] * self.frame.height, dtype=pl.Boolean)
+        for pattern in self.arg(kwargs, "regex_list"):  # every pattern over every row's full text
+            bad = bad | _regex_hits(series, pattern).fill_null(False)
+        return self.column_map(cfg, kwargs["column"], pl.lit(bad))
+
+    def _column_unique_value_count_to_be_between(self, cfg, kwargs) -> CheckOutcome:
+        column = kwargs["column"]
+        present = self.frame.select(pl.col(column).filter(~_missing(column, self.frame.schema[column])))
+        count = present.select(pl.col(column).n_unique()).item()
+        low, high = self.arg(kwargs, "min_value"), self.arg(kwargs, "max_value")
+        return self.aggregate(cfg, (low is None or count >= low) and (high is None or count <= high), count)
+
+    def _column_pair_values_to_be_equal(self, cfg, kwargs) -> CheckOutcome:
+        a, b = kwargs["column_A"], kwargs["column_B"]
         frame = self.frame
-        if kind == "expect_table_columns_to_match_set":
-            expected = list(self.arg(kwargs, "column_set") or [])
-            actual = list(frame.columns)
-            exact = self.arg(kwargs, "exact_match")
-            exact = True if exact is None else exact
-            success = set(actual) == set(expected) if exact else set(expected) <= set(actual)
-            return self.aggregate(cfg, success, sorted(actual))
-        if kind == "expect_table_row_count_to_equal":
-            return self.aggregate(cfg, frame.height == self.arg(kwargs, "value"), frame.height)
-        if kind in ("expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list"):
-            names = [self.arg(kwargs, "type_")] if kind.endswith("of_type") else list(self.arg(kwargs, "type_list") or [])
-            accepted = set().union(*(_accepted_types(n) for n in names if n is not None)) if any(
-                n is not None for n in names) else None
-            dtype = frame.schema[column]
-            observed = pandas_type_name(dtype)
-            if observed != "object_" or accepted is None or names in (["object"], ["object_"], ["O"]):
-                if accepted is None:
-                    return self.aggregate(cfg, True, observed)
-                return self.aggregate(cfg, observed in accepted, observed)
-            ok = _object_value_type(dtype) in accepted
-            return self.column_map(cfg, column, pl.lit(not ok))
-        if kind == "expect_column_values_to_not_be_null":
-            missing = frame.select(_missing(column, frame.schema[column])).to_series()
-            outcome = self.map_result(cfg, missing, None, frame.get_column(column))
-            outcome.missing_count = None
-            return outcome
-        if kind == "expect_column_values_to_be_between":
-            low, high = self.arg(kwargs, "min_value"), self.arg(kwargs, "max_value")
-            inside = pl.lit(True)
-            if low is not None:
-                inside = inside & (pl.col(column) >= low)
-            if high is not None:
-                inside = inside & (pl.col(column) <= high)
-            return self.column_map(cfg, column, ~inside)
-        if kind == "expect_column_values_to_be_in_set":
-            values = list(self.arg(kwargs, "value_set"))
-            dtype = frame.schema[column]
-            return self.column_map(cfg, column, ~pl.col(column).is_in(pl.Series(values, dtype=dtype, strict=False)))
-        if kind == "expect_column_values_to_be_unique":
-            dtype = frame.schema[column]
-            present = ~_missing(column, dtype)
-            keyed = frame.select(pl.when(present).then(pl.col(column)).alias("v"), present.alias("p"))
-            dup = keyed.select(pl.col("v").is_duplicated() & pl.col("p")).to_series()
-            return self.column_map(cfg, column, pl.lit(dup))
-        if kind in ("expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex_list"):
-            series = frame.get_column(column)
-            if kind.endswith("match_regex"):
-                bad = ~_regex_hits(series, self.arg(kwargs, "regex"))
-            else:
-                patterns = list(self.arg(kwargs, "regex_list"))
-                bad = pl.Series([False] * frame.height) if not patterns else None
-                for pattern in patterns:
-                    hits = _regex_hits(series, pattern)
-                    bad = hits if bad is None else (bad | hits)
-            return self.column_map(cfg, column, pl.lit(bad.fill_null(False)))
-        if kind == "expect_column_value_lengths_to_be_between":
-            low, high = self.arg(kwargs, "min_value"), self.arg(kwargs, "max_value")
-            length = pl.col(column).str.len_chars()
-            inside = pl.lit(True)
-            if low is not None:
-                inside = inside & (length >= low)
-            if high is not None:
-                inside = inside & (length <= high)
-            return self.column_map(cfg, column, ~inside)
-        if kind == "expect_column_unique_value_count_to_be_between":
-            low, high = self.arg(kwargs, "min_value"), self.arg(kwargs, "max_value")
-            dtype = frame.schema[column]
-            count = frame.select(pl.col(column).filter(~_missing(column, dtype)).n_unique()).item()
-            ok = (low is None or count >= low) and (high is None or count <= high)
-            return self.aggregate(cfg, ok, count)
-        if kind == "expect_column_pair_values_to_be_equal":
-            a, b = kwargs["column_A"], kwargs["column_B"]
-            judged = frame.select(_missing(a, frame.schema[a]).alias("ma"), _missing(b, frame.schema[b]).alias("mb"),
-                                  (pl.col(a) == pl.col(b)).alias("eq"))
-            both = judged.get_column("ma") & judged.get_column("mb")
-            one = judged.get_column("ma") ^ judged.get_column("mb")
-            unexpected = ~both & (one | ~judged.get_column("eq").fill_null(False))
-            pair = frame.select(a, b)
-            return self.map_result(cfg, unexpected, both, lambda rows: pair[rows].rows())
-        if kind == "expect_compound_columns_to_be_unique":
-            columns = list(kwargs["column_list"])
-            all_missing = frame.select(pl.all_horizontal([_missing(c, frame.schema[c]) for c in columns])).to_series()
-            keyed = frame.select(pl.struct(columns).alias("k")).with_columns(pl.Series("skip", all_missing))
-            dup = keyed.select(pl.when(~pl.col("skip")).then(pl.col("k")).alias("k"), pl.col("skip")).select(
-                pl.col("k").is_duplicated() & ~pl.col("skip")).to_series()
-            chosen = frame.select(columns)
-            return self.map_result(cfg, dup, all_missing, lambda rows: chosen[rows].rows(named=True))
-        raise ValueError(f"unsupported expectation {kind}")
+        judged = frame.select(_missing(a, frame.schema[a]).alias("ma"), _missing(b, frame.schema[b]).alias("mb"),
+                              (pl.col(a) == pl.col(b)).alias("eq"))
+        both = judged.get_column("ma") & judged.get_column("mb")  # skipped, as GX's default ignore_row_if
+        one = judged.get_column("ma") ^ judged.get_column("mb")
+        unexpected = ~both & (one | ~judged.get_column("eq").fill_null(False))
+        pair = frame.select(a, b)
+        return self.map_result(cfg, unexpected, both, lambda rows: pair[rows].rows())
+
+    def _compound_columns_to_be_unique(self, cfg, kwargs) -> CheckOutcome:
+        columns = list(kwargs["column_list"])
+        frame = self.frame
+        skip = frame.select(pl.all_horizontal([_missing(c, frame.schema[c]) for c in columns])).to_series()
+        keyed = frame.select(pl.struct(columns).alias("k")).with_columns(pl.Series("skip", skip))
+        dup = keyed.select(pl.when(~pl.col("skip")).then(pl.col("k")).alias("k"), pl.col("skip")).select(
+            pl.col("k").is_duplicated() & ~pl.col("skip")).to_series()
+        chosen = frame.select(columns)
+        return self.map_result(cfg, dup, skip, lambda rows: chosen[rows].rows(named=True))
 
 
 def run_polars(configs: Sequence[tuple[int, dict]], frame: pl.DataFrame, index_column: str | None,

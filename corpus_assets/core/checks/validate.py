@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from typing import Any, Mapping
 
 import polars as pl
@@ -18,6 +19,7 @@ from corpus_assets.core.lake.delta_tables import table_exists
 TEXT_CHUNK_ROWS = 20_000  # rows of text converted to pandas at a time
 ENGINES = ("polars", "gx")
 ENGINE_VARIABLE = "CORPUS_CHECK_ENGINE"
+POLARS_GROUP = "polars:"  # group key prefix of the expectations the Polars engine evaluates
 
 
 def check_engine(engine: str | None = None) -> str:
@@ -59,8 +61,28 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
     parameters.update(context.get("parameters") or {})
 
     outcomes: dict[int, CheckOutcome] = {}
+    frame, derived_errors = _add_derived_columns(frame, settings)
+    frames, frame_errors = _derived_frames(frame, settings, dict(context.get("tables") or {}))
+    text_columns = [c for c in settings.text_columns if c in frame.columns]
+    use_polars = check_engine(engine) == "polars"
+    groups = _group_expectations(table, configs, frame, frames, text_columns, context, flags,
+                                 derived_errors, frame_errors, outcomes, parameters if use_polars else None)
+    for key, chosen in groups.items():  # every row, text included: Polars needs no slices
+        if key.startswith(POLARS_GROUP):
+            name = key.removeprefix(POLARS_GROUP)
+            index = settings.index_column if name == "rows" else settings.derived_frames[name].get("index_column")
+            outcomes.update(run_polars(chosen, frame if name == "rows" else frames[name], index, parameters, name))
+    outcomes.update(_run_groups(groups, frame, frames, text_columns, settings, parameters))
 
-    # derived columns (Polars SQL expressions)
+    ordered = [outcomes[i] for i in range(len(configs))]
+    result = SuiteResult(table, all(o.success for o in ordered), ordered, partition, frame.height,
+                         time.perf_counter() - started)
+    custom = run_custom_checks(table, frame, others or {}, checks=settings.custom_checks)
+    return result.merged(custom) if custom.outcomes else result
+
+
+def _add_derived_columns(frame: pl.DataFrame, settings: SuiteSettings) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The suite's derived columns (Polars SQL expressions) added to ``frame``, and the error of each that failed."""
     derived_errors: dict[str, str] = {}
     additions = []
     for name, sql in settings.derived_columns.items():
@@ -71,21 +93,31 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
             derived_errors[name] = f"derived column {name} = {sql!r} failed: {exc}"
     if additions:
         frame = frame.with_columns(additions)
+    return frame, derived_errors
 
-    # derived frames (Polars SQL queries over the table)
+
+def _derived_frames(frame: pl.DataFrame, settings: SuiteSettings,
+                    tables: dict[str, Any]) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
+    """The suite's derived frames (Polars SQL queries over the table), and the error of each that failed."""
     frames: dict[str, pl.DataFrame] = {}
     frame_errors: dict[str, str] = {}
-    tables = dict(context.get("tables") or {})
     for name, fspec in settings.derived_frames.items():
         try:
             frames[name] = pl.SQLContext(frames={"self": frame, **tables}).execute(fspec["sql"], eager=True)
         except Exception as exc:  # noqa: BLE001
             frame_errors[name] = f"derived frame {name} failed: {exc}"
+    return frames, frame_errors
 
-    text_columns = [c for c in settings.text_columns if c in frame.columns]
+
+def _group_expectations(table: str, configs: list[dict], frame: pl.DataFrame, frames: dict[str, pl.DataFrame],
+                        text_columns: list[str], context: Mapping[str, Any], flags: dict[str, bool],
+                        derived_errors: dict[str, str], frame_errors: dict[str, str],
+                        outcomes: dict[int, CheckOutcome],
+                        polars_parameters: Mapping[str, Any] | None) -> dict[str, list[tuple[int, dict]]]:
+    """Expectations grouped by the frame they run on ("rows", "text", "text-whole" or a derived frame; with
+    ``polars_parameters``, those the Polars engine supports under ``POLARS_GROUP + frame``); those that
+    cannot run (context lacks a flag, missing frame or column) get their outcome in ``outcomes``."""
     groups: dict[str, list[tuple[int, dict]]] = {}
-    in_polars: dict[str, list[tuple[int, dict]]] = {}  # frame -> configs the Polars engine evaluates
-    use_polars = check_engine(engine) == "polars"
     for i, cfg in enumerate(configs):
         meta = cfg.get("meta") or {}
         target = meta.get("frame", "rows")
@@ -112,18 +144,22 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
                 outcomes[i] = outcome_stub(cfg, target, success=False,
                                             observed_value=f"column {', '.join(absent)} missing from {where}")
             continue
-        if use_polars and supports(cfg, frame if target == "rows" else frames[target], parameters):
-            in_polars.setdefault(target, []).append((i, cfg))
+        if polars_parameters is not None and supports(cfg, frame if target == "rows" else frames[target],
+                                                      polars_parameters):
+            groups.setdefault(POLARS_GROUP + target, []).append((i, cfg))
             continue
         if target == "rows" and any(c in text_columns for c in cols):
             group = "text" if is_map_expectation(cfg["type"]) else "text-whole"
         else:
             group = target
         groups.setdefault(group, []).append((i, cfg))
+    return groups
 
-    for name, chosen in in_polars.items():  # every row, text included: Polars needs no slices
-        index = settings.index_column if name == "rows" else settings.derived_frames[name].get("index_column")
-        outcomes.update(run_polars(chosen, frame if name == "rows" else frames[name], index, parameters, name))
+
+def _run_groups(groups: dict[str, list[tuple[int, dict]]], frame: pl.DataFrame, frames: dict[str, pl.DataFrame],
+                text_columns: list[str], settings: SuiteSettings, parameters: dict[str, Any]) -> dict[int, CheckOutcome]:
+    """Run each group of expectations through GX; text columns only where needed, in chunks for map expectations."""
+    outcomes: dict[int, CheckOutcome] = {}
     if "rows" in groups:
         narrow = frame.with_columns([pl.lit(None, dtype=frame.schema[c]).alias(c) for c in text_columns])
         outcomes.update(run_group(groups["rows"], lambda: to_pandas(narrow), settings.index_column, parameters, "rows"))
@@ -136,20 +172,15 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
         mostly = {i: (cfg.get("kwargs") or {}).get("mostly") for i, cfg in groups["text"]}
         slices = frame.select(text_keep).iter_slices(TEXT_CHUNK_ROWS) if frame.height else [frame.select(text_keep)]
         for piece in slices:
-            part = run_group(groups["text"], lambda: to_pandas(piece), settings.index_column, parameters, "rows")
+            part = run_group(groups["text"], partial(to_pandas, piece), settings.index_column, parameters, "rows")
             for i, o in part.items():
                 merged[i] = merge_chunk(merged[i], o, mostly[i]) if i in merged else o
         outcomes.update(merged)
     for name, derived in frames.items():
         if name in groups:
             index = settings.derived_frames[name].get("index_column")
-            outcomes.update(run_group(groups[name], lambda: to_pandas(derived), index, parameters, name))
-
-    ordered = [outcomes[i] for i in range(len(configs))]
-    result = SuiteResult(table, all(o.success for o in ordered), ordered, partition, frame.height,
-                         time.perf_counter() - started)
-    custom = run_custom_checks(table, frame, others or {}, checks=settings.custom_checks)
-    return result.merged(custom) if custom.outcomes else result
+            outcomes.update(run_group(groups[name], partial(to_pandas, derived), index, parameters, name))
+    return outcomes
 
 
 def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None = None,

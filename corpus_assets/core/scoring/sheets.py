@@ -173,10 +173,8 @@ class ParsedRatings:
     source_file: str
 
 
-def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater: str | None = None,
-                 rated_at: dt.datetime | None = None) -> ParsedRatings:
-    """Validate a rating sheet; every problem is a `SheetError` with one line, and nothing is accepted."""
-    path = Path(path)
+def _sheet_rows(path: Path, default_rater: str | None) -> tuple[bytes, list[dict]]:
+    """The sheet's bytes and rows, once it is known to exist, hold rows and have the required columns."""
     if not path.is_file():
         raise SheetError(f"{path}: no such file")
     data = path.read_bytes()
@@ -190,8 +188,17 @@ def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater
         if column not in columns:
             hint = " (or give a rater name)" if column == "rater" else ""
             raise SheetError(f"{path}: missing column {column!r}{hint}")
+    return data, rows
+
+
+def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater: str | None = None,
+                 rated_at: dt.datetime | None = None) -> ParsedRatings:
+    """Validate a rating sheet; every problem is a `SheetError` with one line, and nothing is accepted."""
+    path = Path(path)
+    data, rows = _sheet_rows(path, default_rater)
     source_file = f"{path.name}#sha256:{hashlib.sha256(data).hexdigest()[:16]}"
     rated_at = rated_at or dt.datetime.now(dt.timezone.utc)
+    seen: dict[tuple[str, str], int]
     out, seen, unrated, unknown = [], {}, 0, []
     for number, row in enumerate(rows, start=1):
         doc_id = str(row.get("doc_id") or "").strip()
@@ -222,7 +229,7 @@ def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater
         raise SheetError(f"{path}: row {number}: unknown doc_id {doc_id}{more}: not in the corpus")
     if not out:
         raise SheetError(f"{path}: no row has a rating")
-    return ParsedRatings(pl.DataFrame(out, schema=RATINGS_SCHEMA), unrated, source_file)
+    return ParsedRatings(pl.DataFrame(out, schema=RATINGS_SCHEMA), unrated, source_file)  # type: ignore[arg-type]
 
 
 def _content_hash(source_file: pl.Expr) -> pl.Expr:
