@@ -497,7 +497,7 @@ def main() -> None:
         f"{sum(loads) / max(len(loads), 1):.1f} / max {max(loads or [0]):.1f}; Python {platform.python_version()}",
         f"input: {ONE_FILE} = 1 WARC file of {args.records} response records; {TWO_FILES} = 2 files of "
         f"{args.records} as one 2-file shard (cycled sample responses, distinct hosts per copy)",
-        "ours: `corpus materialize` (every asset + GX check, 3 phases, worker start-up), fresh warehouse and "
+        "ours: `corpus materialize` (every asset and check, every phase, worker start-up), fresh warehouse and "
         f"Dagster instance per run{' (dagster.yaml: ' + args.dagster_yaml + ')' if dagster_yaml else ' (<warehouse>/_dagster, the project settings)'}; CPU = user+sys of the whole process tree (wait4); {args.repeat} runs per input and "
         "setting, interleaved, the one with the least CPU shown; the peer: one run per input",
     ]
