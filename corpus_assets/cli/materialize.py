@@ -56,7 +56,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")
 
 
-def materialize(args) -> MaterializeResult:
+def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = None) -> MaterializeResult:
+    """Run the phases; `after_ingest(warehouse, failed_shards)` runs between ingest and dedup (the demo imports
+    the starter ratings there, so every later phase, the quality model's included, sees them)."""
     from corpus_assets.cli.instance import dagster_home, prepare_dagster_home
     from corpus_assets.cli.runner import cli_run_config, in_worker, run_partitions, worker_pool
     from corpus_assets.core.ingest.ccsource import CrawlSource
@@ -115,16 +117,18 @@ def materialize(args) -> MaterializeResult:
             print("mixtures: not built; the packaged example specs are sized for the bundled sample crawl "
                   "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
         shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
-        keys = [shard.key for shard in shards]
         prepare_dagster_home(warehouse)
-        added, ingest_keys, publish_keys = pool.submit(
-            in_worker, prepare_partitions, keys, list(specs), plan, bool(args.missing), bool(args.stale)).result()
+        added, imported, keys, ingest_keys, publish_keys = pool.submit(
+            in_worker, prepare_partitions, [shard.key for shard in shards], list(specs), plan, bool(args.missing),
+            bool(args.stale)).result()
         print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
-              f"{len(shards)} shards ({len(added)} newly registered); materializing "
-              f"{', '.join(plan.ingest + plan.dedup + plan.publish)} "
+              f"{len(shards)} shards ({len(added)} newly registered)"
+              + (f" and {len(imported)} imported file(s)" if imported else "")
+              + f"; materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
               f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
               + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
-        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build)
+        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
+                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None)
         stale = pool.submit(in_worker, stale_partitions, keys).result() if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
@@ -133,25 +137,29 @@ def materialize(args) -> MaterializeResult:
     return result
 
 
-def prepare_partitions(instance, keys: list[str], mixtures: list[str], plan: Plan, missing: bool,
-                       stale: bool) -> tuple[list[str], list[str], list[str]]:
-    """In a worker: register the shards and mixtures as partitions; return (keys newly registered,
-    shards to ingest, shards to publish)."""
+def prepare_partitions(instance, shard_keys: list[str], mixtures: list[str], plan: Plan, missing: bool,
+                       stale: bool) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """In a worker: register the shards and mixtures as partitions; return (keys newly registered, the
+    imported files' keys, every key, shards to ingest, shards to publish). Files `corpus import` added
+    take part in every phase too."""
+    from corpus_assets.cli.imports import imported_keys
     from corpus_assets.cli.runner import materialized_partitions, register_partitions
     from corpus_assets.defs.corpus.publishing import stale_shards
     from corpus_assets.defs.mixtures.partitions import register_mixtures
 
+    imported = imported_keys(instance)
+    keys = shard_keys + imported
     added = register_partitions(instance, keys)
     register_mixtures(instance, mixtures)
     if not (missing or stale):
-        return added, keys, keys
+        return added, imported, keys, keys, keys
     ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if missing else []
     publish = set(ingest_keys)
     if missing:
         publish |= set(_missing(instance, keys, plan.publish, materialized_partitions))
     if stale:
         publish |= set(stale_shards(instance)) & set(keys)
-    return added, ingest_keys, sorted(publish)
+    return added, imported, keys, ingest_keys, sorted(publish)
 
 
 def stale_partitions(instance, keys: list[str]) -> list[str]:
@@ -181,13 +189,17 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
 
 
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
-               mixture_keys: Callable[[], list[str]] = list) -> list[str]:
+               mixture_keys: Callable[[], list[str]] = list,
+               after_ingest: Callable[[set[str]], None] | None = None) -> list[str]:
     """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
     shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
-    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards."""
+    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards.
+    `after_ingest(failed_shards)` runs once the ingest runs are done."""
     failed: set[str] = set()
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
+    if after_ingest:
+        after_ingest(failed)
     affected: list[str] = []
     if plan.dedup:
         print("deduplicating across all shards and crawls", flush=True)

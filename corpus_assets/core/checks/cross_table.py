@@ -98,7 +98,7 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
                 {"documents": ("doc_id",)}, _doc_ids_match("documents")),
     CustomCheck("doc_ids_match_signals", "exactly the signal rows of the partition have decisions (1:1 doc_ids)",
                 {"signals": ("doc_id",)}, _doc_ids_match("signals")),
-    CustomCheck("doc_ids_exist_in_documents", "every clustered doc_id exists in documents",
+    CustomCheck("doc_ids_exist_in_documents", "every doc_id exists in documents",
                 {"documents": ("doc_id",)}, _doc_ids_exist_in("documents")),
     CustomCheck("doc_ids_exist_in_corpus", "every doc_id of the mixture is a corpus document "
                 "(of the corpus version the build read, when the context gives it)",
