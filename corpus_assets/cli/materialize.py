@@ -1,10 +1,12 @@
-"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run five phases.
+"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run seven phases.
 
-1. one `ingest_shard` run per shard (documents, signals, decisions, dedup signatures);
-2. one `deduplicate` run over every shard that has signatures;
-3. one `publish_corpus` run per shard that ingested, plus the shards whose duplicates changed;
-4. one `summarize` run: the crawl-wide summary;
-5. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
+1. one `ingest_shard` run per shard (documents, signals, dedup signatures);
+2. one `train_quality_model` run: a quality model version (reused when its labels are unchanged);
+3. one `score_shard` run per shard (quality scores from the active model, then decisions);
+4. one `deduplicate` run over every shard that has signatures;
+5. one `publish_corpus` run per shard that was scored, plus the shards whose duplicates changed;
+6. one `summarize` run: the crawl-wide summary;
+7. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
 
 A shard that fails never stops the others: later phases run for every shard that succeeded, and the
 command ends with one line per failed shard (shard, step, first error) and exits non-zero. Mixtures are
@@ -73,7 +75,7 @@ def materialize(args) -> MaterializeResult:
     warehouse = warehouse_root(args.warehouse)
     plan = plan_selection(args.select)
     filter_config = getattr(args, "filter_config", None)
-    if "decisions" in plan.ingest:  # a malformed config is rejected before any run starts
+    if "decisions" in plan.score or "quality_model" in plan.model:  # a malformed config is rejected before any run
         load_filter_config(filter_config or default_filter_config())
     mixtures = mixtures_folder(getattr(args, "mixtures", None))
     builds_mixtures = plan.mix and _mixture_specs_apply(args, source)
@@ -87,23 +89,27 @@ def materialize(args) -> MaterializeResult:
     instance = open_instance(warehouse)
     added = register_partitions(instance, keys)
     register_mixtures(instance, list(specs))
-    ingest_keys = publish_keys = keys
+    ingest_keys = score_keys = publish_keys = keys
     if args.missing or args.stale:
         ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if args.missing else []
-        publish = set(ingest_keys)
+        score_keys = sorted(set(ingest_keys) | set(_missing(instance, keys, plan.score, materialized_partitions)
+                                                    if args.missing else []))
+        publish = set(score_keys)
         if args.missing:
             publish |= set(_missing(instance, keys, plan.publish, materialized_partitions))
         if args.stale:
             publish |= set(stale_shards(instance)) & set(keys)
         publish_keys = sorted(publish)
     print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
-          f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
-          f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
+          f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.model + plan.score + plan.dedup + plan.publish)} "
+          f"for {len(set(ingest_keys) | set(score_keys) | set(publish_keys))} with {args.workers} workers"
           + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
     env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}
     documents_config = {key: value for key, value in {"record_format": args.format, "extractor": args.extractor}.items()
                         if value}
-    ops = {"documents": documents_config, "decisions": {"filter_config": filter_config} if filter_config else {}}
+    # the quality model's pool is the pages the same rules keep, so both read the one filter config
+    rules = {"filter_config": filter_config} if filter_config else {}
+    ops = {"documents": documents_config, "decisions": rules, "quality_model": rules}
     log_level = "INFO" if args.verbose else "CRITICAL"
     result = MaterializeResult(warehouse)
 
@@ -119,6 +125,12 @@ def materialize(args) -> MaterializeResult:
         detail = f"{docs} documents" if docs is not None else ""
         if "mixtures" in meta:
             detail = f"{meta['mixtures']['dagster/row_count']} rows, {meta['mixtures']['tokens']:,} tokens"
+        if "quality_scores" in meta:
+            scores = meta["quality_scores"]
+            detail = (f"{scores['dagster/row_count']} scored (model {scores['model_version']}), "
+                      f"{meta.get('decisions', {}).get('kept', '?')} kept")
+        if "quality_model" in meta:  # the model's own line follows the phase
+            return
         status = "ok" if outcome.success else f"FAILED at {outcome.failed_step}"
         print(f"[{done}/{total}] {outcome.partition} {status} {detail} ({outcome.seconds:.1f}s)", flush=True)
 
@@ -131,7 +143,7 @@ def materialize(args) -> MaterializeResult:
         return outcomes
 
     with worker_pool(args.workers, env) as pool:
-        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build)
+        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build, score_keys)
     stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
@@ -160,14 +172,30 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
 
 
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
-               mixture_keys: Callable[[], list[str]] = list) -> list[str]:
-    """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
-    shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
-    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards."""
+               mixture_keys: Callable[[], list[str]] = list, score_keys: list[str] | None = None) -> list[str]:
+    """Ingest runs, then the quality model run, then score runs (scores and decisions) for the shards that
+    ingested, then the global dedup run, then corpus runs for the scored shards and the shards whose
+    duplicates changed, then the summary run, then, when every shard succeeded, one run per mixture of
+    `mixture_keys()` (asked after the corpus is published); returns the affected shards.
+
+    The model comes after ingest because it learns from the pages the rule filters keep (documents and
+    signals of every shard), and before the scores and decisions of any shard, which need it."""
     failed: set[str] = set()
+    score_keys = publish_keys if score_keys is None else score_keys
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
     affected: list[str] = []
+    if plan.model:
+        print("training the quality model", flush=True)
+        [model] = run([None], plan.model, "train_quality_model")
+        if not model.success:
+            return affected  # no shard may be scored or decided without a model
+        meta = model.metadata.get("quality_model", {})
+        print(f"  version {meta.get('version')} ({meta.get('label_source')}, {meta.get('labels')} labels): "
+              f"{meta.get('decision')}", flush=True)
+    if plan.score:
+        ready = [key for key in score_keys if key not in failed]
+        failed |= {o.partition for o in run(ready, plan.score, "score_shard") if not o.success}
     if plan.dedup:
         print("deduplicating across all shards and crawls", flush=True)
         [dedup] = run([None], plan.dedup, "deduplicate")
