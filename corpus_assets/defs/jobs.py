@@ -1,6 +1,5 @@
 """One job per phase: every shard on its own, the quality model, every shard's scores and decisions, one
-global deduplication, every shard's corpus, the summary,
-every mixture."""
+global deduplication, every shard's corpus, the summary, every mixture."""
 import dagster as dg
 
 from corpus_assets.defs.phases import DEDUP, INGEST, MIX, MODEL, PUBLISH, REPORT, SCORE, phase_selection
