@@ -180,4 +180,4 @@ def test_scores_without_a_model_fail_with_one_clear_line(tmp_path, capsys):
     assert main(["materialize", "--warehouse", str(tmp_path / "wh"), "--select", "documents,quality_scores",
                  "--crawl", "CC-SAMPLE-2026-07", "--max-files", "1"]) == 1
     [failed] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  CC-SAMPLE-2026-07/")]
-    assert "quality_scores: no active quality model" in failed and "--select quality_model" in failed
+    assert "quality_scores" in failed and "no active quality model" in failed and "--select quality_model" in failed
