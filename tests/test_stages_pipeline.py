@@ -136,7 +136,7 @@ def test_labelled_near_duplicates_are_found_with_high_precision_and_recall(tmp_p
     write_crawl(tmp_path / "src", "CC-NEARDUP", {"a.warc.gz": b"".join(pages[:half]), "b.warc.gz": b"".join(pages[half:])})
     warehouse = tmp_path / "wh"
     assert main(["materialize", "--source", str(tmp_path / "src"), "--warehouse", str(warehouse),
-                 "--select", "documents,signals,decisions,dedup_signatures,dedup_clusters"]) == 0
+                 "--select", "documents,signals,quality_model,quality_scores,decisions,dedup_signatures,dedup_clusters"]) == 0
     clusters = table(warehouse, "dedup_clusters").with_columns(tid=pl.col("url").str.extract(r"/(t\d+)$"))
     found = {tuple(sorted(pair)) for members in clusters.group_by("cluster_id").agg("tid")["tid"]
              for pair in itertools.combinations(members, 2)}
