@@ -48,7 +48,7 @@ def bench_documents(source: CrawlSource, crawl: str, files: list[str], extractor
     langid = LanguageIdentifier()
     stats = ShardStats()
     started = time.perf_counter()
-    for batch in iter_shard_documents(source, Shard(crawl, 0, len(files) - 1), files,
+    for _batch in iter_shard_documents(source, Shard(crawl, 0, len(files) - 1), files,
                                       DocumentSettings(extractor=extractor), stats, langid, progress=lambda m: None):
         pass
     return stats, time.perf_counter() - started

@@ -6,14 +6,12 @@ corpus, and the highest- and lowest-scored corpus pages of a few languages (to r
 
 Scores are computed for the corpus' documents from their `documents` text, as `quality_scores` computes them,
 with the given model version (default: the active one), so any kept version can be read without activating
-it. `--train-from-ratings` first writes the sheet's rows to the Delta table `quality_ratings` (the columns
-`corpus rate import` appends; for measuring only, the warehouse should be a copy) and materializes
-`quality_model`, then reports the version it made.
+it. `--train-from-ratings` first imports the sheet (`corpus rate import`; the warehouse should be a copy) and
+materializes `quality_model`, then reports the version it made.
 """
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -40,15 +38,10 @@ def host_types() -> dict[str, tuple[str, ...]]:
 
 
 def train_from_ratings(warehouse: Path, sheet: Path) -> None:
-    from deltalake import write_deltalake
-
     from corpus_assets.cli import main
 
-    rows = pl.read_csv(sheet).select(
-        "doc_id", "rater", pl.col("rating").cast(pl.Int64), "note",
-        pl.lit(dt.datetime.now(dt.timezone.utc)).alias("rated_at"), pl.lit(sheet.name).alias("source_file"))
-    if not (warehouse / "quality_ratings").exists():
-        write_deltalake(str(warehouse / "quality_ratings"), rows.to_arrow())
+    if main(["rate", "import", str(sheet), "--warehouse", str(warehouse)]) != 0:
+        raise SystemExit("rating import failed")
     if main(["materialize", "--warehouse", str(warehouse), "--select", "quality_model"]) != 0:
         raise SystemExit("quality_model failed")
 

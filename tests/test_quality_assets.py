@@ -10,10 +10,11 @@ import shutil
 import dagster as dg
 import polars as pl
 import pytest
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable
 
 from corpus_assets.cli import main
 from corpus_assets.cli.instance import open_instance
+from corpus_assets.cli.rate import import_starter_ratings
 from corpus_assets.core.dedup.clusters import final_clusters
 from corpus_assets.core.quality.quality_cut import QUALITY_REASON
 from corpus_assets.core.scoring import registry
@@ -41,14 +42,6 @@ def warehouse_copy(sample_warehouse, tmp_path):
     copy = tmp_path / "warehouse"
     shutil.copytree(sample_warehouse, copy)
     return copy
-
-
-def starter_ratings() -> pl.DataFrame:
-    """The bundled starter ratings as `quality_ratings` rows (what `corpus rate import` appends)."""
-    sheet = pl.read_csv(REPO / "data" / "ratings" / "starter-ratings.csv")
-    return sheet.select("doc_id", "rater", pl.col("rating").cast(pl.Int64), "note",
-                        pl.lit(dt.datetime(2026, 12, 2, tzinfo=dt.timezone.utc)).alias("rated_at"),
-                        pl.lit("starter-ratings.csv").alias("source_file"))
 
 
 def test_the_sample_has_an_active_model_and_every_document_one_score(sample_warehouse, capsys):
@@ -120,7 +113,7 @@ def test_thresholds_in_the_filter_config_cut_decisions_and_corpus(warehouse_copy
 
 
 def test_ratings_train_a_new_version_and_rescoring_touches_only_scores(warehouse_copy, capsys):
-    write_deltalake(str(warehouse_copy / "quality_ratings"), starter_ratings().to_arrow())
+    assert "392" in import_starter_ratings(str(warehouse_copy))  # what `corpus demo` imports after ingest
     args = ["materialize", "--warehouse", str(warehouse_copy), "--workers", "2"]
     assert main(args + ["--select", "quality_model"]) == 0
     models = delta(warehouse_copy, "quality_models").sort("version")

@@ -58,7 +58,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")
 
 
-def materialize(args) -> MaterializeResult:
+def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = None) -> MaterializeResult:
+    """Run the phases; `after_ingest(warehouse, failed_shards)` runs between ingest and dedup (the demo imports
+    the starter ratings there, so every later phase, the quality model's included, sees them)."""
     from corpus_assets.cli.instance import open_instance, prepare_dagster_home
     from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
                                           run_partitions, worker_pool)
@@ -143,7 +145,8 @@ def materialize(args) -> MaterializeResult:
         return outcomes
 
     with worker_pool(args.workers, env) as pool:
-        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build, score_keys)
+        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
+                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None, score_keys)
     stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
@@ -172,11 +175,14 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
 
 
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
-               mixture_keys: Callable[[], list[str]] = list, score_keys: list[str] | None = None) -> list[str]:
+               mixture_keys: Callable[[], list[str]] = list,
+               after_ingest: Callable[[set[str]], None] | None = None, score_keys: list[str] | None = None) -> list[str]:
     """Ingest runs, then the quality model run, then score runs (scores and decisions) for the shards that
     ingested, then the global dedup run, then corpus runs for the scored shards and the shards whose
     duplicates changed, then the summary run, then, when every shard succeeded, one run per mixture of
     `mixture_keys()` (asked after the corpus is published); returns the affected shards.
+    `after_ingest(failed_shards)` runs once the ingest runs are done (before the model, which reads what
+    it imports: the demo's starter ratings).
 
     The model comes after ingest because it learns from the pages the rule filters keep (documents and
     signals of every shard), and before the scores and decisions of any shard, which need it."""
@@ -184,6 +190,8 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
     score_keys = publish_keys if score_keys is None else score_keys
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
+    if after_ingest:
+        after_ingest(failed)
     affected: list[str] = []
     if plan.model:
         print("training the quality model", flush=True)

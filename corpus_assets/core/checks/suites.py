@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SUITES_DIR = package_path("expectations")
 TABLES: tuple[str, ...] = ("documents", "signals", "quality_scores", "decisions", "corpus", "dedup_clusters",
-                           "quality_models", "mixtures")
+                           "quality_models", "mixtures", "quality_ratings")
 ENGINE_KEY = "corpus_assets"
 
 

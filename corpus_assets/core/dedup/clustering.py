@@ -278,7 +278,7 @@ def _auto_shard_rows(memory_limit: str) -> int:
 def _edges_from_buckets(db: DedupDB, view: str, table: str, shard_rows: int | None) -> None:
     """Star edges (doc -> smallest doc of its bucket) for all buckets with >= 2 docs."""
     con = db.con
-    n_rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+    n_rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]  # type: ignore[index]
     rows = shard_rows or _auto_shard_rows(db.memory_limit)
     n_shards = max(1, math.ceil(n_rows / rows))
     con.execute(f"CREATE TABLE {table} AS SELECT doc_id AS src, doc_id AS dst FROM {view} LIMIT 0")
@@ -348,7 +348,7 @@ def _components(db: DedupDB, edges: str, result: str) -> int:
         FROM (SELECT src AS doc_id FROM {edges} UNION SELECT dst FROM {edges})
         """
     )
-    n = con.execute("SELECT count(*) FROM nodes").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM nodes").fetchone()[0]  # type: ignore[index]
     uf = UnionFind(n)
     if n:
         reader = con.execute(
@@ -392,7 +392,7 @@ def _emit(db: DedupDB, query: str, output_path: str | os.PathLike | None) -> pl.
     if output_path is not None:
         db.con.execute(f"COPY ({query}) TO {_sql_str(os.fspath(output_path))} (FORMAT parquet)")
         return Path(output_path)
-    return pl.from_arrow(db.con.execute(query).to_arrow_table())
+    return pl.from_arrow(db.con.execute(query).to_arrow_table())  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- public API
@@ -493,9 +493,9 @@ def cluster_incremental(
         if signatures is not None and threshold is not None:
             _verify_edges(db, "edges", signatures, threshold, num_perm)
         stats = {
-            "new_rows": con.execute("SELECT count(*) FROM new_k").fetchone()[0],
-            "members": con.execute("SELECT count(*) FROM members").fetchone()[0],
-            "new_edges": con.execute("SELECT count(*) FROM edges").fetchone()[0],
+            "new_rows": con.execute("SELECT count(*) FROM new_k").fetchone()[0],  # type: ignore[index]
+            "members": con.execute("SELECT count(*) FROM members").fetchone()[0],  # type: ignore[index]
+            "new_edges": con.execute("SELECT count(*) FROM edges").fetchone()[0],  # type: ignore[index]
         }
         if existing_clusters is not None:
             oc = db.register("oldcl", existing_clusters)
@@ -531,7 +531,7 @@ def cluster_incremental(
                 )
             else:
                 full = changed
-        return IncrementalResult(changed=changed, clusters=full, stats=stats)
+        return IncrementalResult(changed=changed, clusters=full, stats=stats)  # type: ignore[arg-type]
 
 
 def pick_representatives(

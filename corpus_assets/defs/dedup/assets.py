@@ -125,7 +125,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
             mode = "incremental"
             result = cluster_incremental(files(previous), fuzzy_uri, files(new), memory_limit=config.memory_limit,
                                          temp_directory=tmp)
-            result.clusters.write_parquet(fuzzy_path)
+            result.clusters.write_parquet(fuzzy_path)  # type: ignore[union-attr]
         elif incremental:
             mode = "unchanged"
             pl.read_delta(fuzzy_uri, storage_options=options).write_parquet(fuzzy_path)
