@@ -61,6 +61,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = None) -> MaterializeResult:
     """Run the phases; `after_ingest(warehouse, failed_shards)` runs between ingest and dedup (the demo imports
     the starter ratings there, so every later phase, the quality model's included, sees them)."""
+    from corpus_assets.cli.imports import imported_keys
     from corpus_assets.cli.instance import open_instance, prepare_dagster_home
     from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
                                           run_partitions, worker_pool)
@@ -87,8 +88,9 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
               "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
     home = prepare_dagster_home(warehouse)
     shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
-    keys = [shard.key for shard in shards]
     instance = open_instance(warehouse)
+    imported = imported_keys(instance)  # files `corpus import` added: every phase covers them too
+    keys = [shard.key for shard in shards] + imported
     added = register_partitions(instance, keys)
     register_mixtures(instance, list(specs))
     ingest_keys = score_keys = publish_keys = keys
@@ -103,7 +105,9 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
             publish |= set(stale_shards(instance)) & set(keys)
         publish_keys = sorted(publish)
     print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
-          f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.model + plan.score + plan.dedup + plan.publish)} "
+          f"{len(shards)} shards ({len(added)} newly registered)"
+          + (f" and {len(imported)} imported file(s)" if imported else "")
+          + f"; materializing {', '.join(plan.ingest + plan.model + plan.score + plan.dedup + plan.publish)} "
           f"for {len(set(ingest_keys) | set(score_keys) | set(publish_keys))} with {args.workers} workers"
           + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
     env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}

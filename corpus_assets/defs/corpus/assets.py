@@ -7,6 +7,8 @@ import pyarrow.dataset as ds
 
 from corpus_assets.core.lake.delta_tables import read_partition, table_exists, transform_partition
 from corpus_assets.core.corpus.corpus_table import corpus_frame
+from corpus_assets.core.imports.origin import with_origin
+from corpus_assets.core.imports.staging import origin_of
 from corpus_assets.core.quality.signals_table import PII_COUNT_COLUMNS
 from corpus_assets.defs.dedup.assets import dedup_clusters
 from corpus_assets.defs.signals.assets import decisions
@@ -49,8 +51,10 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     boilerplate = read_partition(warehouse.table_uri("boilerplate_lines"), partition, ["url_host", "line_hash"], options)
     scores = read_partition(warehouse.table_uri("quality_scores"), partition, ["doc_id", "quality_score", "model_version"],
                             options)
+    origin = origin_of(warehouse.root(), shard)  # source, synthetic, generator: crawled or as imported
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition,
-                               lambda docs: corpus_frame(docs, boilerplate, signatures, scores), columns=CORPUS_SOURCE_COLUMNS,
+                               lambda docs: with_origin(corpus_frame(docs, boilerplate, signatures, scores), origin),
+                               columns=CORPUS_SOURCE_COLUMNS,
                                storage_options=options, filter_expression=ds.field("doc_id").isin(kept))
     masked = read_partition(warehouse.table_uri("corpus"), partition, PII_COUNT_COLUMNS + ["n_boilerplate_lines"],
                             options).sum()

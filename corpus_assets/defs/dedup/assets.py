@@ -13,6 +13,7 @@ from corpus_assets.core.dedup.text import add_text_hash, boilerplate_line_hashes
 from corpus_assets.core.lake.delta_tables import (overwrite_table, partition_files, partition_fingerprints, read_partition,
                                              replace_partition_frame, table_exists)
 from corpus_assets.core.dedup.minhash import MinHasher, minhash_tables
+from corpus_assets.core.ingest.shards import Shard
 from corpus_assets.defs.signals.assets import decisions
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.defs.lake.warehouse import Warehouse
@@ -57,7 +58,9 @@ def dedup_signatures(context: dg.AssetExecutionContext, config: DedupSignaturesC
     partition = delta_partition(shard)
     started = time.perf_counter()
     docs = read_partition(warehouse.table_uri("documents"), partition, SIGNATURE_INPUT, warehouse.options())
-    common = boilerplate_line_hashes(docs, config.boilerplate_min_docs)
+    # host boilerplate is a trait of crawled pages (site templates); imported texts are taken as they are
+    crawled = docs if isinstance(shard, Shard) else docs.head(0)
+    common = boilerplate_line_hashes(crawled, config.boilerplate_min_docs)
     cleaned = remove_boilerplate_df(docs.select("doc_id", "url_host", "text", "lang"), common)
     hasher = MinHasher(num_perm=config.num_perm, bands=config.bands, rows=config.rows, ngram=config.ngram)
     tables = minhash_tables(cleaned, hasher)
