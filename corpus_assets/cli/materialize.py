@@ -1,10 +1,12 @@
-"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run five phases.
+"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run seven phases.
 
-1. one `ingest_shard` run per shard (documents, signals, decisions, dedup signatures);
-2. one `deduplicate` run over every shard that has signatures;
-3. one `publish_corpus` run per shard that ingested, plus the shards whose duplicates changed;
-4. one `summarize` run: the crawl-wide summary;
-5. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
+1. one `ingest_shard` run per shard (documents, signals, dedup signatures);
+2. one `train_quality_model` run: a quality model version (reused when its labels are unchanged);
+3. one `score_shard` run per shard (quality scores from the active model, then decisions);
+4. one `deduplicate` run over every shard that has signatures;
+5. one `publish_corpus` run per shard that was scored, plus the shards whose duplicates changed;
+6. one `summarize` run: the crawl-wide summary;
+7. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
 
 A shard that fails never stops the others: later phases run for every shard that succeeded, and the
 command ends with one line per failed shard (shard, step, first error) and exits non-zero. Mixtures are
@@ -75,7 +77,9 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
     env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}
     documents_config = {key: value for key, value in {"record_format": args.format, "extractor": args.extractor}.items()
                         if value}
-    ops = {"documents": documents_config, "decisions": {"filter_config": filter_config} if filter_config else {}}
+    # the quality model's pool is the pages the same rules keep, so both read the one filter config
+    rules = {"filter_config": filter_config} if filter_config else {}
+    ops = {"documents": documents_config, "decisions": rules, "quality_model": rules}
     log_level = "INFO" if args.verbose else "CRITICAL"
     result = MaterializeResult(warehouse)
     specs: dict = {}
@@ -94,6 +98,12 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
         detail = f"{docs} documents" if docs is not None else ""
         if "mixtures" in meta:
             detail = f"{meta['mixtures']['dagster/row_count']} rows, {meta['mixtures']['tokens']:,} tokens"
+        if "quality_scores" in meta:
+            scores = meta["quality_scores"]
+            detail = (f"{scores['dagster/row_count']} scored (model {scores['model_version']}), "
+                      f"{meta.get('decisions', {}).get('kept', '?')} kept")
+        if "quality_model" in meta:  # the model's own line follows the phase
+            return
         status = "ok" if outcome.success else f"FAILED at {outcome.failed_step}"
         print(f"[{done}/{total}] {outcome.partition} {status} {detail} ({outcome.seconds:.1f}s)", flush=True)
 
@@ -109,7 +119,7 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
     # never imports Dagster
     with worker_pool(args.workers, env) as pool:
         plan = pool.submit(plan_selection, args.select).result()
-        if "decisions" in plan.ingest:  # a malformed config is rejected before any run starts
+        if "decisions" in plan.score or "quality_model" in plan.model:  # a malformed config is rejected before any run
             load_filter_config(filter_config or default_filter_config())
         builds_mixtures = plan.mix and _mixture_specs_apply(args, source)
         specs.update(load_all(mixtures) if builds_mixtures else {})  # so is a malformed mixture spec
@@ -118,17 +128,17 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
                   "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
         shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
         prepare_dagster_home(warehouse)
-        added, imported, keys, ingest_keys, publish_keys = pool.submit(
+        added, imported, keys, ingest_keys, score_keys, publish_keys = pool.submit(
             in_worker, prepare_partitions, [shard.key for shard in shards], list(specs), plan, bool(args.missing),
             bool(args.stale)).result()
         print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
               f"{len(shards)} shards ({len(added)} newly registered)"
               + (f" and {len(imported)} imported file(s)" if imported else "")
-              + f"; materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
-              f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
+              + f"; materializing {', '.join(plan.ingest + plan.model + plan.score + plan.dedup + plan.publish)} "
+              f"for {len(set(ingest_keys) | set(score_keys) | set(publish_keys))} with {args.workers} workers"
               + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
         run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
-                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None)
+                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None, score_keys)
         stale = pool.submit(in_worker, stale_partitions, keys).result() if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
@@ -138,10 +148,10 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
 
 
 def prepare_partitions(instance, shard_keys: list[str], mixtures: list[str], plan: Plan, missing: bool,
-                       stale: bool) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+                       stale: bool) -> tuple[list[str], list[str], list[str], list[str], list[str], list[str]]:
     """In a worker: register the shards and mixtures as partitions; return (keys newly registered, the
-    imported files' keys, every key, shards to ingest, shards to publish). Files `corpus import` added
-    take part in every phase too."""
+    imported files' keys, every key, shards to ingest, shards to score, shards to publish). Files
+    `corpus import` added take part in every phase too."""
     from corpus_assets.cli.imports import imported_keys
     from corpus_assets.cli.runner import materialized_partitions, register_partitions
     from corpus_assets.defs.corpus.publishing import stale_shards
@@ -152,14 +162,16 @@ def prepare_partitions(instance, shard_keys: list[str], mixtures: list[str], pla
     added = register_partitions(instance, keys)
     register_mixtures(instance, mixtures)
     if not (missing or stale):
-        return added, imported, keys, keys, keys
+        return added, imported, keys, keys, keys, keys
     ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if missing else []
-    publish = set(ingest_keys)
+    score_keys = sorted(set(ingest_keys) | set(_missing(instance, keys, plan.score, materialized_partitions)
+                                                if missing else []))
+    publish = set(score_keys)
     if missing:
         publish |= set(_missing(instance, keys, plan.publish, materialized_partitions))
     if stale:
         publish |= set(stale_shards(instance)) & set(keys)
-    return added, imported, keys, ingest_keys, sorted(publish)
+    return added, imported, keys, ingest_keys, score_keys, sorted(publish)
 
 
 def stale_partitions(instance, keys: list[str]) -> list[str]:
@@ -190,17 +202,34 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
 
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
                mixture_keys: Callable[[], list[str]] = list,
-               after_ingest: Callable[[set[str]], None] | None = None) -> list[str]:
-    """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
-    shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
-    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards.
-    `after_ingest(failed_shards)` runs once the ingest runs are done."""
+               after_ingest: Callable[[set[str]], None] | None = None, score_keys: list[str] | None = None) -> list[str]:
+    """Ingest runs, then the quality model run, then score runs (scores and decisions) for the shards that
+    ingested, then the global dedup run, then corpus runs for the scored shards and the shards whose
+    duplicates changed, then the summary run, then, when every shard succeeded, one run per mixture of
+    `mixture_keys()` (asked after the corpus is published); returns the affected shards.
+    `after_ingest(failed_shards)` runs once the ingest runs are done (before the model, which reads what
+    it imports: the demo's starter ratings).
+
+    The model comes after ingest because it learns from the pages the rule filters keep (documents and
+    signals of every shard), and before the scores and decisions of any shard, which need it."""
     failed: set[str] = set()
+    score_keys = publish_keys if score_keys is None else score_keys
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
     if after_ingest:
         after_ingest(failed)
     affected: list[str] = []
+    if plan.model:
+        print("training the quality model", flush=True)
+        [model] = run([None], plan.model, "train_quality_model")
+        if not model.success:
+            return affected  # no shard may be scored or decided without a model
+        meta = model.metadata.get("quality_model", {})
+        print(f"  version {meta.get('version')} ({meta.get('label_source')}, {meta.get('labels')} labels): "
+              f"{meta.get('decision')}", flush=True)
+    if plan.score:
+        ready = [key for key in score_keys if key not in failed]
+        failed |= {o.partition for o in run(ready, plan.score, "score_shard") if not o.success}
     if plan.dedup:
         print("deduplicating across all shards and crawls", flush=True)
         [dedup] = run([None], plan.dedup, "deduplicate")

@@ -36,6 +36,14 @@ def ingest_job() -> "dg.JobDefinition":
     return _job("ingest_shard")
 
 
+def model_job() -> "dg.JobDefinition":
+    return _job("train_quality_model")
+
+
+def score_job() -> "dg.JobDefinition":
+    return _job("score_shard")
+
+
 def dedup_job() -> "dg.JobDefinition":
     return _job("deduplicate")
 
@@ -52,7 +60,8 @@ def mixtures_job() -> "dg.JobDefinition":
     return _job("build_mixtures")
 
 
-JOB_FACTORIES = {"ingest_shard": ingest_job, "deduplicate": dedup_job, "publish_corpus": corpus_job,
+JOB_FACTORIES = {"ingest_shard": ingest_job, "train_quality_model": model_job, "score_shard": score_job,
+                 "deduplicate": dedup_job, "publish_corpus": corpus_job,
                  "summarize": summary_job, "build_mixtures": mixtures_job}
 
 

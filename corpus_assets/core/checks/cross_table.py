@@ -88,16 +88,33 @@ def _doc_ids_exist_in(other: str) -> Callable[[pl.DataFrame, Mapping[str, pl.Dat
     return run
 
 
+def _rows_carry_their_scores(frame: pl.DataFrame, others: Mapping[str, pl.DataFrame]) -> CheckOutcome:
+    check = CUSTOM_CHECKS["rows_carry_their_quality_scores"]
+    keys = ["doc_id", "quality_score", "model_version"]
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        return _custom_outcome(check, False, column="quality_score", observed_value=f"no column(s) {missing}",
+                               element_count=frame.height, unexpected_count=frame.height, unexpected_ids=_ids(frame))
+    stray = _anti(frame.select(keys), others["quality_scores"], keys)
+    return _custom_outcome(check, stray.height == 0, column="quality_score",
+                           observed_value=f"{stray.height} of {frame.height} rows whose score or model version is "
+                                          "not their quality_scores row",
+                           element_count=frame.height, unexpected_count=stray.height, unexpected_ids=_ids(stray))
+
+
 CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
     CustomCheck("rows_trace_to_documents",
                 "every row's doc_id + URL + WARC path/offset/length exists in documents (same partition)",
                 {"documents": _PROVENANCE}, _rows_trace_to_documents),
     CustomCheck("rows_are_kept_decisions", "every row is a document that decisions keeps (same partition)",
                 {"decisions": ("doc_id", "keep")}, _rows_are_kept_decisions),
-    CustomCheck("doc_ids_match_documents", "exactly the documents of the partition have signals (1:1 doc_ids)",
+    CustomCheck("doc_ids_match_documents", "exactly the documents of the partition have a row here (1:1 doc_ids)",
                 {"documents": ("doc_id",)}, _doc_ids_match("documents")),
     CustomCheck("doc_ids_match_signals", "exactly the signal rows of the partition have decisions (1:1 doc_ids)",
                 {"signals": ("doc_id",)}, _doc_ids_match("signals")),
+    CustomCheck("rows_carry_their_quality_scores", "one score per row: every row's quality_score and "
+                "model_version are those of its quality_scores row (same partition)",
+                {"quality_scores": ("doc_id", "quality_score", "model_version")}, _rows_carry_their_scores),
     CustomCheck("doc_ids_exist_in_documents", "every doc_id exists in documents",
                 {"documents": ("doc_id",)}, _doc_ids_exist_in("documents")),
     CustomCheck("doc_ids_exist_in_corpus", "every doc_id of the mixture is a corpus document "
