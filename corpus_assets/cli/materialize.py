@@ -219,14 +219,8 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
     if after_ingest:
         after_ingest(failed)
     affected: list[str] = []
-    if plan.model:
-        print("training the quality model", flush=True)
-        [model] = run([None], plan.model, "train_quality_model")
-        if not model.success:
-            return affected  # no shard may be scored or decided without a model
-        meta = model.metadata.get("quality_model", {})
-        print(f"  version {meta.get('version')} ({meta.get('label_source')}, {meta.get('labels')} labels): "
-              f"{meta.get('decision')}", flush=True)
+    if plan.model and not _train_model(run, plan):
+        return affected  # no shard may be scored or decided without a model
     if plan.score:
         ready = [key for key in score_keys if key not in failed]
         failed |= {o.partition for o in run(ready, plan.score, "score_shard") if not o.success}
@@ -254,6 +248,17 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
             print(f"building {len(names)} mixture(s)", flush=True)
             run(names, plan.mix, "build_mixtures")
     return affected
+
+
+def _train_model(run, plan: Plan) -> bool:
+    """The quality model run; prints its version and activation decision. False when it failed."""
+    print("training the quality model", flush=True)
+    [model] = run([None], plan.model, "train_quality_model")
+    if model.success:
+        meta = model.metadata.get("quality_model", {})
+        print(f"  version {meta.get('version')} ({meta.get('label_source')}, {meta.get('labels')} labels): "
+              f"{meta.get('decision')}", flush=True)
+    return model.success
 
 
 def finish(result: MaterializeResult) -> None:

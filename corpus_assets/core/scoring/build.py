@@ -35,10 +35,12 @@ class ModelBuild:
 
 
 def build_model(root: Path, pool_docs: pl.DataFrame, ratings: pl.DataFrame | None, rated_dropped: pl.DataFrame,
-                label_settings: LabelSettings = LabelSettings(), train_settings: TrainSettings = TrainSettings(),
+                label_settings: LabelSettings | None = None, train_settings: TrainSettings | None = None,
                 retrain: bool = False) -> ModelBuild:
     """`pool_docs`: the rule-kept pages (`pool.POOL_COLUMNS`, raw text); `rated_dropped`: rated pages the
     rules drop (same columns, raw text; they are masked here); `ratings`: `quality_ratings` rows or None."""
+    label_settings = label_settings or LabelSettings()
+    train_settings = train_settings or TrainSettings()
     pool = masked_pool(pool_docs)
     docs = pool
     if ratings is not None and ratings.height:

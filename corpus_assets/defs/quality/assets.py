@@ -111,7 +111,7 @@ def quality_model(context: dg.AssetExecutionContext, config: QualityModelConfig,
         "ratings_read": 0 if ratings is None else ratings.height,
         "pool_pages": len(pool_ids),
         "heldout_auc": build.metrics.get("auc"),
-        "heldout_auc_ci95": dg.MetadataValue.json(build.metrics.get("auc_ci95")),
+        "heldout_auc_ci95": dg.MetadataValue.json(build.metrics.get("auc_ci95") or []),
         "spearman": build.metrics.get("spearman"),
         "ece": build.metrics.get("ece"),
         "host_baseline_auc": build.metrics.get("host_baseline_auc"),
@@ -178,7 +178,7 @@ def quality_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
         "model_version": scorer.version,
-        "mean_score": round(float(scores["quality_score"].mean()), 4) if rows else None,
+        "mean_score": round(float(scores["quality_score"].mean()), 4) if rows else None,  # type: ignore[arg-type]
         "documents_by_bucket": dg.MetadataValue.json(buckets),
         "mean_score_by_language": mean_by_markdown(list(by_lang.iter_rows()), "language"),
         "seconds": round(seconds, 2),
