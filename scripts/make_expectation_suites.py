@@ -289,9 +289,81 @@ def signals_suite(labels: list[str]) -> dict:
         custom_checks={"doc_ids_match_documents": "coverage"})
 
 
+QUALITY_REASON = "quality_score_below_threshold"
+QUALITY_SCORE_SCHEMA = {"quality_score": pl.Float64, "model_version": pl.Int64}
+
+
+def quality_scores_suite() -> dict:
+    schema = {"doc_id": pl.String, "crawl": pl.String, "shard": pl.String, "quality_score": pl.Float64,
+              "quality_bucket": pl.Int8, "model_version": pl.Int64}
+    return suite("quality_scores", {
+        "schema": (True, "doc_id, partition keys, quality_score, quality_bucket, model_version exist with their types", [
+            column_set(list(schema), "doc_id, partition keys, quality_score, quality_bucket, model_version exist"),
+            *types(schema)]),
+        "coverage": (True, "one score per document of the partition (1:1 doc_ids)", []),
+        "identity": (True, "one row per document: doc_id and partition keys", [*partition_keys(), *doc_id_checks()]),
+        "scores": (True, "every score in [0, 1] with its bucket, from one recorded model version", [
+            *not_null("quality_score", "quality_bucket", "model_version"),
+            expect("expect_column_values_to_be_between", "a calibrated probability", column="quality_score",
+                   min_value=0.0, max_value=1.0),
+            expect("expect_column_values_to_be_between", "the score's tenth", column="quality_bucket",
+                   min_value=0, max_value=9),
+            expect("expect_column_values_to_be_in_set", "quality_bucket = min(floor(10 x score), 9) (derived column)",
+                   column="bucket_matches_score", value_set=[True]),
+            expect("expect_column_values_to_be_between", "model versions count from 1", column="model_version",
+                   min_value=1),
+            expect("expect_column_unique_value_count_to_be_between",
+                   "one model version per partition (a partition is scored in one run)",
+                   meta={"requires": ["partition"]}, column="model_version", min_value=0, max_value=1)]),
+    }, notes="Quality scores: every document of a shard scored by the active quality model.",
+        derived_columns={"bucket_matches_score":
+                         "COALESCE(quality_bucket = LEAST(CAST(FLOOR(quality_score * 10) AS INT), 9), FALSE)"},
+        custom_checks={"doc_ids_match_documents": "coverage"})
+
+
+QUALITY_MODELS_SCHEMA = {
+    "version": pl.Int64, "created_at": pl.String, "label_source": pl.String, "label_counts": pl.String,
+    "parameters": pl.String, "file_hash": pl.String, "heldout_auc": pl.Float64, "heldout_auc_ci_low": pl.Float64,
+    "heldout_auc_ci_high": pl.Float64, "ece": pl.Float64, "spearman": pl.Float64, "host_baseline_auc": pl.Float64,
+    "host_grouped_auc": pl.Float64, "auc_by_lang": pl.String, "metrics": pl.String, "active": pl.Boolean,
+    "activation_reason": pl.String,
+}
+ACTIVE_SQL = ("SELECT 'all' AS scope, COUNT(*) AS n_versions, SUM(CASE WHEN active THEN 1 ELSE 0 END) AS n_active "
+              "FROM self")
+
+
+def quality_models_suite() -> dict:
+    return suite("quality_models", {
+        "schema": (True, "the columns of a model version exist with their types", [
+            column_set(list(QUALITY_MODELS_SCHEMA), "version, label source and counts, parameters, file hash, "
+                                                    "measures, activation"),
+            *types({k: v for k, v in QUALITY_MODELS_SCHEMA.items() if k not in ("heldout_auc", "heldout_auc_ci_low",
+                    "heldout_auc_ci_high", "ece", "spearman", "host_baseline_auc", "host_grouped_auc")})]),
+        "identity": (True, "one row per version, each with its label source and file hash", [
+            *not_null("version", "created_at", "label_source", "file_hash", "parameters", "active"),
+            expect("expect_column_values_to_be_unique", column="version"),
+            expect("expect_column_values_to_be_between", "versions count from 1", column="version", min_value=1),
+            expect("expect_column_values_to_be_in_set", column="label_source", value_set=["ratings", "bootstrap"]),
+            expect("expect_column_values_to_match_regex", "SHA-256 over the version's files", column="file_hash",
+                   regex=r"^[0-9a-f]{64}$")]),
+        "activation": (True, "exactly one active version; every version says why it is (not) active", [
+            *not_null("activation_reason"),
+            expect("expect_column_values_to_be_between", "exactly one active version", meta={"frame": "active"},
+                   column="n_active", min_value=1, max_value=1)]),
+        "measures": (False, "held-out measures lie in their ranges", [
+            *(expect("expect_column_values_to_be_between", column=c, min_value=0.0, max_value=1.0)
+              for c in ("heldout_auc", "heldout_auc_ci_low", "heldout_auc_ci_high", "ece", "host_baseline_auc",
+                        "host_grouped_auc")),
+            expect("expect_column_values_to_be_between", "a rank correlation", column="spearman",
+                   min_value=-1.0, max_value=1.0)]),
+    }, notes="Quality model versions (one row each) and which one is active.", index_column="version",
+        derived_frames={"active": {"sql": ACTIVE_SQL, "index_column": "scope"}})
+
+
 def decisions_suite(labels: list[str]) -> dict:
     schema = {"doc_id": pl.String, "crawl": pl.String, "shard": pl.String, "url": pl.String, "lang": pl.String,
-              "keep": pl.Boolean, "drop_reasons": pl.List(pl.String), "filter_config_hash": pl.String}
+              "keep": pl.Boolean, "drop_reasons": pl.List(pl.String), "filter_config_hash": pl.String,
+              **QUALITY_SCORE_SCHEMA, "quality_threshold": pl.Float64, "quality_rule": pl.String}
     return suite("decisions", {
         "schema": (True, "keys, keep, drop_reasons, filter_config_hash exist with their types", [
             column_set(list(schema), "keys, keep, drop_reasons, filter_config_hash exist"), *types(schema)]),
@@ -308,9 +380,23 @@ def decisions_suite(labels: list[str]) -> dict:
             expect("expect_column_unique_value_count_to_be_between",
                    "one filter config per partition (a partition is decided in one run)",
                    meta={"requires": ["partition"]}, column="filter_config_hash", min_value=0, max_value=1)]),
-    }, notes="Silver decisions: keep / drop_reasons per document from a versioned filter config.",
+        "quality_cut": (True, "every document carries its quality score; dropped for quality <=> score below the "
+                              "threshold that applied, and that threshold is named", [
+            *not_null("quality_score", "model_version"),
+            expect("expect_column_values_to_be_between", column="quality_score", min_value=0.0, max_value=1.0),
+            expect("expect_column_values_to_be_in_set",
+                   f"'{QUALITY_REASON}' in drop_reasons <=> quality_score < quality_threshold (derived column)",
+                   column="quality_cut_matches_reason", value_set=[True]),
+            expect("expect_column_values_to_be_in_set", "a threshold always names its rule (derived column)",
+                   column="threshold_has_rule", value_set=[True])]),
+    }, notes="Silver decisions: keep / drop_reasons per document from a versioned filter config, with the quality "
+             "cut on the scores of quality_scores.",
         derived_columns={"keep_matches_drop_reasons":
-                         "COALESCE(keep = (COALESCE(ARRAY_LENGTH(drop_reasons), 0) = 0), FALSE)", **URL_DERIVED},
+                         "COALESCE(keep = (COALESCE(ARRAY_LENGTH(drop_reasons), 0) = 0), FALSE)", **URL_DERIVED,
+                         "quality_cut_matches_reason":
+                         f"COALESCE(ARRAY_CONTAINS(drop_reasons, '{QUALITY_REASON}'), FALSE) = "
+                         "COALESCE(quality_score < quality_threshold, FALSE)",
+                         "threshold_has_rule": "(quality_threshold IS NULL) = (quality_rule IS NULL)"},
         custom_checks={"doc_ids_match_signals": "coverage"})
 
 
@@ -318,7 +404,8 @@ def corpus_suite(labels: list[str]) -> dict:
     schema = {"doc_id": pl.String, "crawl": pl.String, "shard": pl.String, "url": pl.String,
               "url_host": pl.String, "fetch_time": pl.Datetime("us", "UTC"), "warc_path": pl.String,
               "warc_record_offset": pl.Int64, "warc_record_length": pl.Int64, "title": pl.String,
-              "text": pl.String, "lang": pl.String, "lang_score": pl.Float64, "n_chars": pl.Int64, **ORIGIN_SCHEMA}
+              "text": pl.String, "lang": pl.String, "lang_score": pl.Float64, "n_chars": pl.Int64, **ORIGIN_SCHEMA,
+              **QUALITY_SCORE_SCHEMA}
     return suite("corpus", {
         "schema": (True, "provenance, masked text and PII counts exist with their types", [
             column_set([*schema, *PII_COUNT_COLUMNS], "provenance, masked text and PII counts exist"), *types(schema)]),
@@ -347,16 +434,19 @@ def corpus_suite(labels: list[str]) -> dict:
                    meta={"optional": True}, column="text_hash")]),
         "language": (False, "a lid.176 label and a probability per document", lang_checks(labels)),
         "pii_counts": (False, "PII counts are non-negative integers", pii_count_checks("PII spans replaced by placeholders")),
-        "quality_score": (False, "quality scores lie in [0, 1] once the column exists", [
-            expect("expect_column_values_to_be_between", meta={"optional": True}, column="quality_score",
-                   min_value=0.0, max_value=1.0)]),
-    }, notes="Gold corpus: kept documents, PII-masked, with provenance back to documents.",
+        "quality_score": (True, "one score per row: quality_score in [0, 1] and the model version that gave it, "
+                                "as quality_scores holds them", [
+            *not_null("quality_score", "model_version"),
+            expect("expect_column_values_to_be_between", column="quality_score", min_value=0.0, max_value=1.0),
+            expect("expect_column_values_to_be_between", column="model_version", min_value=1)]),
+    }, notes="Gold corpus: kept documents, PII-masked, with provenance back to documents and their quality scores.",
         text_columns=["text", "title"], derived_columns={
             "n_chars_matches_text": N_CHARS_SQL, **URL_DERIVED,
             "source_matches_partition": (f"COALESCE(CASE WHEN {IMPORTED_SQL} THEN crawl = CONCAT('{IMPORT_PREFIX}', source) "
                                          f"ELSE source = '{COMMON_CRAWL_SOURCE}' AND NOT synthetic END, FALSE)"),
             "generator_iff_synthetic": "COALESCE(synthetic = (generator IS NOT NULL), FALSE)"},
-        custom_checks={"rows_trace_to_documents": "traceability", "rows_are_kept_decisions": "traceability"})
+        custom_checks={"rows_trace_to_documents": "traceability", "rows_are_kept_decisions": "traceability",
+                       "rows_carry_their_quality_scores": "quality_score"})
 
 
 CLUSTERS_SQL = (
@@ -494,9 +584,11 @@ def build_suites() -> dict[str, dict]:
     return {
         "documents": documents_suite(labels),
         "signals": signals_suite(labels),
+        "quality_scores": quality_scores_suite(),
         "decisions": decisions_suite(labels),
         "corpus": corpus_suite(labels),
         "dedup_clusters": dedup_clusters_suite(),
+        "quality_models": quality_models_suite(),
         "mixtures": mixtures_suite(),
         "quality_ratings": quality_ratings_suite(),
     }

@@ -24,7 +24,7 @@ from corpus_assets.core.checks.validate import validate_frame, validate_table
 from corpus_assets.core.checks.warehouse import check_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository
-PARTITIONED = ["documents", "signals", "decisions", "corpus"]
+PARTITIONED = ["documents", "signals", "quality_scores", "decisions", "corpus"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,17 +384,37 @@ def test_outcomes_carry_their_check_group(frames, partition):
 
 
 def test_optional_corpus_columns(frames, partition):
-    corpus = frames["corpus"].drop("text_hash", "quality_score", strict=False)
+    corpus = frames["corpus"].drop("text_hash", strict=False)
     skipped = validate_frame("corpus", corpus, ctx(partition))
     assert skipped.success and skipped.outcome("expect_column_values_to_be_unique(text_hash)").skipped
     hashes = pl.Series("text_hash", range(corpus.height), dtype=pl.Int64)
-    scores = pl.Series("quality_score", [0.5] * corpus.height, dtype=pl.Float64)
-    good = corpus.with_columns(hashes, scores)
+    good = corpus.with_columns(hashes)
     result = validate_frame("corpus", good, ctx(partition))
     assert result.success and not [o for o in result.outcomes if o.skipped and o.expectation_type != "custom_check"]
     bad = set_row(set_row(good, 1, text_hash=0), 2, quality_score=1.5)
     assert failing(validate_frame("corpus", bad, ctx(partition))) == {
         "expect_column_values_to_be_unique(text_hash)", "expect_column_values_to_be_between(quality_score)"}
+
+
+def test_every_corpus_row_carries_its_quality_score(frames, partition):
+    others = {"quality_scores": frames["quality_scores"]}
+    assert validate_frame("corpus", frames["corpus"], ctx(partition), others=others).success
+    bad = set_row(set_row(frames["corpus"], 0, model_version=None), 1, quality_score=0.123456)
+    result = validate_frame("corpus", bad, ctx(partition), others=others)
+    assert failing(result) == {"expect_column_values_to_not_be_null(model_version)", "rows_carry_their_quality_scores"}
+    assert set(result.outcome("rows_carry_their_quality_scores").unexpected_ids) == set(bad["doc_id"][:2])
+
+
+def test_quality_cut_and_scores_are_checked(frames, partition):
+    decisions = frames["decisions"]
+    cut = set_row(decisions, 0, quality_threshold=1.0, quality_rule="min_score=1")  # below it, but no drop reason
+    assert failing(validate_frame("decisions", cut, ctx(partition))) == {"expect_column_values_to_be_in_set(quality_cut_matches_reason)"}
+    no_rule = set_row(decisions, 0, quality_threshold=0.0)
+    assert failing(validate_frame("decisions", no_rule, ctx(partition))) == {"expect_column_values_to_be_in_set(threshold_has_rule)"}
+    scores = frames["quality_scores"]
+    bad = set_row(set_row(scores, 0, quality_score=1.2), 1, quality_bucket=9 if scores["quality_bucket"][1] != 9 else 0)
+    assert failing(validate_frame("quality_scores", bad, ctx(partition))) == {
+        "expect_column_values_to_be_between(quality_score)", "expect_column_values_to_be_in_set(bucket_matches_score)"}
 
 
 def test_many_failures_sample_at_most_ten_ids(frames, partition):

@@ -97,6 +97,8 @@ def test_export_refusals_are_one_line(warehouse, tmp_path, capsys):
     assert export(warehouse, out, "--n", "5", "--force") == 0
     assert len(read_csv(out)) == 5
     capsys.readouterr()
+    unscored = pl.read_delta(str(warehouse / "corpus")).drop("quality_score", "model_version")  # a corpus from before scores
+    write_deltalake(str(warehouse / "corpus"), unscored.to_arrow(), mode="overwrite", schema_mode="overwrite")
     assert export(warehouse, tmp_path / "u.csv", "--n", "5", "--strategy", "uncertain") == 1
     assert "needs quality scores" in error_line(capsys) and not (tmp_path / "u.csv").exists()
     assert export(warehouse, tmp_path / "zero.csv", "--n", "0") == 1
@@ -259,7 +261,8 @@ def test_the_demo_hook_imports_ratings_after_ingest_before_the_corpus(tmp_path):
 
     args = build_parser().parse_args(["materialize", "--warehouse", str(tmp_path / "wh"), "--crawl",
                                       "CC-SAMPLE-2026-03", "--max-files", "1", "--workers", "0",
-                                      "--select", "documents,signals,decisions,dedup_signatures,dedup_clusters,corpus"])
+                                      "--select", "documents,signals,quality_model,quality_scores,decisions,"
+                                                  "dedup_signatures,dedup_clusters,corpus"])
     result = materialize(args, after_ingest=after_ingest)
     assert not result.failed
     assert seen == {"failed": set(), "documents": True, "corpus": False}

@@ -1,5 +1,6 @@
 """`corpus demo`: materialize the bundled sample crawl, the synthetic Q&A set imported as a source of its own,
-and the example mixtures, import the starter ratings, and summarise what the pipeline made of them."""
+and the example mixtures, import the starter ratings (so the quality model is trained from them), and
+summarise what the pipeline made of them."""
 from __future__ import annotations
 
 import sys
@@ -44,6 +45,12 @@ def run_demo(args) -> None:
     show("Top drop reasons (a document counts under each of its reasons)",
          "SELECT reason, sum(documents)::BIGINT AS documents FROM funnel WHERE reason <> 'kept' "
          "GROUP BY reason ORDER BY documents DESC, reason LIMIT 8")
+    show("Quality model versions (a new one is active only if no worse on the same held-out labels)",
+         "SELECT version, label_source, round(heldout_auc, 3) AS heldout_auc, round(ece, 3) AS ece, "
+         "round(host_baseline_auc, 3) AS host_only_auc, active FROM quality_models ORDER BY version")
+    show("Quality score per language in the corpus (top 8)",
+         "SELECT lang, count(*) AS documents, round(avg(quality_score), 3) AS mean_score, "
+         "round(median(quality_score), 3) AS median_score FROM corpus GROUP BY lang ORDER BY documents DESC, lang LIMIT 8")
     show("Corpus by source", "SELECT source, synthetic, generator, count(*) AS documents, sum(n_chars)::BIGINT AS chars "
                              "FROM corpus GROUP BY ALL ORDER BY documents DESC")
     show("Duplicate clusters", "SELECT dedup_kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
@@ -55,6 +62,7 @@ def run_demo(args) -> None:
 Next:
   {corpus} sql "SELECT lang, count(*) FROM corpus GROUP BY lang ORDER BY 2 DESC"
   {corpus} sql "SELECT url, drop_reasons FROM decisions WHERE NOT keep LIMIT 10"   # why was a page dropped
+  {corpus} sql "SELECT lang, avg(quality_score) FROM corpus GROUP BY lang"   # model-based quality per language
   {corpus} sql --format csv "SELECT url, title, n_chars FROM corpus LIMIT 20"
   {corpus} import my-data.jsonl --source my-data   # a JSONL or Parquet dataset as a source of its own
   {corpus} mix list    # every mixture: spec hash, built version, rows, tokens, up to date or not

@@ -1,10 +1,12 @@
-"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run five phases.
+"""`corpus materialize`: register a crawl's shards and the mixture specs as partitions, then run seven phases.
 
-1. one `ingest_shard` run per shard (documents, signals, decisions, dedup signatures);
-2. one `deduplicate` run over every shard that has signatures;
-3. one `publish_corpus` run per shard that ingested, plus the shards whose duplicates changed;
-4. one `summarize` run: the crawl-wide summary;
-5. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
+1. one `ingest_shard` run per shard (documents, signals, dedup signatures);
+2. one `train_quality_model` run: a quality model version (reused when its labels are unchanged);
+3. one `score_shard` run per shard (quality scores from the active model, then decisions);
+4. one `deduplicate` run over every shard that has signatures;
+5. one `publish_corpus` run per shard that was scored, plus the shards whose duplicates changed;
+6. one `summarize` run: the crawl-wide summary;
+7. one `build_mixtures` run per mixture (spec file or real-only sibling), once the corpus is complete.
 
 A shard that fails never stops the others: later phases run for every shard that succeeded, and the
 command ends with one line per failed shard (shard, step, first error) and exits non-zero. Mixtures are
@@ -60,64 +62,35 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = None) -> MaterializeResult:
     """Run the phases; `after_ingest(warehouse, failed_shards)` runs between ingest and dedup (the demo imports
     the starter ratings there, so every later phase, the quality model's included, sees them)."""
-    from corpus_assets.cli.imports import imported_keys
-    from corpus_assets.cli.instance import open_instance, prepare_dagster_home
-    from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
-                                          run_partitions, worker_pool)
+    from corpus_assets.cli.instance import dagster_home, prepare_dagster_home
+    from corpus_assets.cli.runner import cli_run_config, in_worker, run_partitions, worker_pool
     from corpus_assets.core.ingest.ccsource import CrawlSource
     from corpus_assets.core.mixtures.catalog import load_all
-    from corpus_assets.core.mixtures.store import build_status
     from corpus_assets.core.package_data import default_filter_config
     from corpus_assets.core.quality.filter_config import load_filter_config
     from corpus_assets.core.ingest.shards import plan_source_shards
-    from corpus_assets.defs.corpus.publishing import stale_shards
-    from corpus_assets.defs.mixtures.partitions import register_mixtures
 
     source = source_uri(args.source)
     warehouse = warehouse_root(args.warehouse)
-    plan = plan_selection(args.select)
     filter_config = getattr(args, "filter_config", None)
-    if "decisions" in plan.ingest:  # a malformed config is rejected before any run starts
-        load_filter_config(filter_config or default_filter_config())
     mixtures = mixtures_folder(getattr(args, "mixtures", None))
-    builds_mixtures = plan.mix and _mixture_specs_apply(args, source)
-    specs = load_all(mixtures) if builds_mixtures else {}  # so is a malformed mixture spec
-    if plan.mix and not builds_mixtures:
-        print("mixtures: not built; the packaged example specs are sized for the bundled sample crawl "
-              "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
-    home = prepare_dagster_home(warehouse)
-    shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
-    instance = open_instance(warehouse)
-    imported = imported_keys(instance)  # files `corpus import` added: every phase covers them too
-    keys = [shard.key for shard in shards] + imported
-    added = register_partitions(instance, keys)
-    register_mixtures(instance, list(specs))
-    ingest_keys = publish_keys = keys
-    if args.missing or args.stale:
-        ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if args.missing else []
-        publish = set(ingest_keys)
-        if args.missing:
-            publish |= set(_missing(instance, keys, plan.publish, materialized_partitions))
-        if args.stale:
-            publish |= set(stale_shards(instance)) & set(keys)
-        publish_keys = sorted(publish)
-    print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
-          f"{len(shards)} shards ({len(added)} newly registered)"
-          + (f" and {len(imported)} imported file(s)" if imported else "")
-          + f"; materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
-          f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
-          + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
+    home = dagster_home(warehouse)  # created once the plan and the configs are known to be valid
     env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}
     documents_config = {key: value for key, value in {"record_format": args.format, "extractor": args.extractor}.items()
                         if value}
-    ops = {"documents": documents_config, "decisions": {"filter_config": filter_config} if filter_config else {}}
+    # the quality model's pool is the pages the same rules keep, so both read the one filter config
+    rules = {"filter_config": filter_config} if filter_config else {}
+    ops = {"documents": documents_config, "decisions": rules, "quality_model": rules}
     log_level = "INFO" if args.verbose else "CRITICAL"
     result = MaterializeResult(warehouse)
+    specs: dict = {}
 
     def mixtures_to_build() -> list[str]:
         """Every mixture; with --missing or --stale, those not built as their spec and the corpus stand now."""
         if not (args.missing or args.stale):
             return list(specs)
+        from corpus_assets.core.mixtures.store import build_status
+
         return [name for name, spec in specs.items() if build_status(warehouse, spec)["status"] != "up to date"]
 
     def report(done: int, total: int, outcome) -> None:
@@ -126,6 +99,12 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
         detail = f"{docs} documents" if docs is not None else ""
         if "mixtures" in meta:
             detail = f"{meta['mixtures']['dagster/row_count']} rows, {meta['mixtures']['tokens']:,} tokens"
+        if "quality_scores" in meta:
+            scores = meta["quality_scores"]
+            detail = (f"{scores['dagster/row_count']} scored (model {scores['model_version']}), "
+                      f"{meta.get('decisions', {}).get('kept', '?')} kept")
+        if "quality_model" in meta:  # the model's own line follows the phase
+            return
         status = "ok" if outcome.success else f"FAILED at {outcome.failed_step}"
         print(f"[{done}/{total}] {outcome.partition} {status} {detail} ({outcome.seconds:.1f}s)", flush=True)
 
@@ -137,15 +116,70 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
         result.failed += [o for o in outcomes if not o.success]
         return outcomes
 
+    # the first worker reads the plan from the definitions and registers the partitions: this process
+    # never imports Dagster
     with worker_pool(args.workers, env) as pool:
+        plan = pool.submit(plan_selection, args.select).result()
+        if "decisions" in plan.score or "quality_model" in plan.model:  # a malformed config is rejected before any run
+            load_filter_config(filter_config or default_filter_config())
+        builds_mixtures = plan.mix and _mixture_specs_apply(args, source)
+        specs.update(load_all(mixtures) if builds_mixtures else {})  # so is a malformed mixture spec
+        if plan.mix and not builds_mixtures:
+            print("mixtures: not built; the packaged example specs are sized for the bundled sample crawl "
+                  "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
+        shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
+        prepare_dagster_home(warehouse)
+        added, imported, keys, ingest_keys, score_keys, publish_keys = pool.submit(
+            in_worker, prepare_partitions, [shard.key for shard in shards], list(specs), plan, bool(args.missing),
+            bool(args.stale)).result()
+        print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
+              f"{len(shards)} shards ({len(added)} newly registered)"
+              + (f" and {len(imported)} imported file(s)" if imported else "")
+              + f"; materializing {', '.join(plan.ingest + plan.model + plan.score + plan.dedup + plan.publish)} "
+              f"for {len(set(ingest_keys) | set(score_keys) | set(publish_keys))} with {args.workers} workers"
+              + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
         run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
-                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None)
-    stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
+                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None, score_keys)
+        stale = pool.submit(in_worker, stale_partitions, keys).result() if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
               f"{', ...' if len(stale) > 1 else ''}); refresh with "
               f"`corpus materialize --select dedup_clusters,corpus --stale`", flush=True)
     return result
+
+
+def prepare_partitions(instance, shard_keys: list[str], mixtures: list[str], plan: Plan, missing: bool,
+                       stale: bool) -> tuple[list[str], list[str], list[str], list[str], list[str], list[str]]:
+    """In a worker: register the shards and mixtures as partitions; return (keys newly registered, the
+    imported files' keys, every key, shards to ingest, shards to score, shards to publish). Files
+    `corpus import` added take part in every phase too."""
+    from corpus_assets.cli.imports import imported_keys
+    from corpus_assets.cli.runner import materialized_partitions, register_partitions
+    from corpus_assets.defs.corpus.publishing import stale_shards
+    from corpus_assets.defs.mixtures.partitions import register_mixtures
+
+    imported = imported_keys(instance)
+    keys = shard_keys + imported
+    added = register_partitions(instance, keys)
+    register_mixtures(instance, mixtures)
+    if not (missing or stale):
+        return added, imported, keys, keys, keys, keys
+    ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if missing else []
+    score_keys = sorted(set(ingest_keys) | set(_missing(instance, keys, plan.score, materialized_partitions)
+                                                if missing else []))
+    publish = set(score_keys)
+    if missing:
+        publish |= set(_missing(instance, keys, plan.publish, materialized_partitions))
+    if stale:
+        publish |= set(stale_shards(instance)) & set(keys)
+    return added, imported, keys, ingest_keys, score_keys, sorted(publish)
+
+
+def stale_partitions(instance, keys: list[str]) -> list[str]:
+    """In a worker: the shards of `keys` whose corpus is missing or older than its inputs."""
+    from corpus_assets.defs.corpus.publishing import stale_shards
+
+    return sorted(set(stale_shards(instance)) & set(keys))
 
 
 def _mixture_specs_apply(args, source: str) -> bool:
@@ -169,17 +203,28 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
 
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
                mixture_keys: Callable[[], list[str]] = list,
-               after_ingest: Callable[[set[str]], None] | None = None) -> list[str]:
-    """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
-    shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
-    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards.
-    `after_ingest(failed_shards)` runs once the ingest runs are done."""
+               after_ingest: Callable[[set[str]], None] | None = None, score_keys: list[str] | None = None) -> list[str]:
+    """Ingest runs, then the quality model run, then score runs (scores and decisions) for the shards that
+    ingested, then the global dedup run, then corpus runs for the scored shards and the shards whose
+    duplicates changed, then the summary run, then, when every shard succeeded, one run per mixture of
+    `mixture_keys()` (asked after the corpus is published); returns the affected shards.
+    `after_ingest(failed_shards)` runs once the ingest runs are done (before the model, which reads what
+    it imports: the demo's starter ratings).
+
+    The model comes after ingest because it learns from the pages the rule filters keep (documents and
+    signals of every shard), and before the scores and decisions of any shard, which need it."""
     failed: set[str] = set()
+    score_keys = publish_keys if score_keys is None else score_keys
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
     if after_ingest:
         after_ingest(failed)
     affected: list[str] = []
+    if plan.model and not _train_model(run, plan):
+        return affected  # no shard may be scored or decided without a model
+    if plan.score:
+        ready = [key for key in score_keys if key not in failed]
+        failed |= {o.partition for o in run(ready, plan.score, "score_shard") if not o.success}
     if plan.dedup:
         print("deduplicating across all shards and crawls", flush=True)
         [dedup] = run([None], plan.dedup, "deduplicate")
@@ -204,6 +249,17 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
             print(f"building {len(names)} mixture(s)", flush=True)
             run(names, plan.mix, "build_mixtures")
     return affected
+
+
+def _train_model(run, plan: Plan) -> bool:
+    """The quality model run; prints its version and activation decision. False when it failed."""
+    print("training the quality model", flush=True)
+    [model] = run([None], plan.model, "train_quality_model")
+    if model.success:
+        meta = model.metadata.get("quality_model", {})
+        print(f"  version {meta.get('version')} ({meta.get('label_source')}, {meta.get('labels')} labels): "
+              f"{meta.get('decision')}", flush=True)
+    return model.success
 
 
 def finish(result: MaterializeResult) -> None:

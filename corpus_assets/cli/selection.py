@@ -12,6 +12,8 @@ class Plan:
     """The selected asset names of each phase, in dependency order (multi-asset siblings included)."""
 
     ingest: list[str]
+    model: list[str]
+    score: list[str]
     dedup: list[str]
     publish: list[str]
     report: list[str]
@@ -19,7 +21,7 @@ class Plan:
 
     @property
     def per_shard(self) -> list[str]:
-        return self.ingest + self.publish
+        return self.ingest + self.score + self.publish
 
 
 def phase_assets() -> dict[str, list[str]]:

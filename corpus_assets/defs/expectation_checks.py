@@ -41,13 +41,16 @@ def documents_written(context: CheckContext, warehouse: Warehouse) -> dict[str, 
 
 def expectation_checks(table: str, partitions_def: Optional[dg.PartitionsDefinition] = warc_shards,
                        delta_partition_of: Callable[[CheckContext], dict[str, str]] = shard_partition,
-                       validation_context: Optional[ValidationContext] = None) -> dg.AssetChecksDefinition:
-    """The suite's checks on `table`: per partition of `partitions_def` (None: a global table, validated
-    whole), reading the Delta partition `delta_partition_of(context)`."""
+                       validation_context: Optional[ValidationContext] = None,
+                       asset: Optional[str] = None) -> dg.AssetChecksDefinition:
+    """The suite's checks on `table`, the Delta table of `asset` (default: the asset of the same name): per
+    partition of `partitions_def` (None: a global table, validated whole), reading the Delta partition
+    `delta_partition_of(context)`."""
     groups = check_groups(table)
+    asset = asset or table
     with warnings.catch_warnings():  # partitioned asset checks are a Dagster preview feature
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        specs = [dg.AssetCheckSpec(group.name, asset=table, blocking=group.blocking, description=group.description,
+        specs = [dg.AssetCheckSpec(group.name, asset=asset, blocking=group.blocking, description=group.description,
                                    partitions_def=partitions_def) for group in groups]
 
         @dg.multi_asset_check(specs=specs, name=f"{table}_expectations",
@@ -64,7 +67,7 @@ def expectation_checks(table: str, partitions_def: Optional[dg.PartitionsDefinit
             for group in groups:
                 part = result.of_check(group.name)
                 yield dg.AssetCheckResult(
-                    asset_key=table, check_name=group.name, passed=part.success,
+                    asset_key=asset, check_name=group.name, passed=part.success,
                     severity=dg.AssetCheckSeverity.ERROR if group.blocking else dg.AssetCheckSeverity.WARN,
                     metadata=part.to_metadata(include_passed=False))
 

@@ -44,3 +44,15 @@ SELECT * FROM delta_scan(getvariable('warehouse') || '/crawl_summary');
 -- view: mixtures
 CREATE OR REPLACE VIEW mixtures AS
 SELECT * FROM delta_scan(getvariable('warehouse') || '/mixtures');
+
+-- view: quality_scores
+CREATE OR REPLACE VIEW quality_scores AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/quality_scores');
+
+-- view: quality_models
+CREATE OR REPLACE VIEW quality_models AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/quality_models');
+
+-- view: quality_ratings
+CREATE OR REPLACE VIEW quality_ratings AS
+SELECT * FROM delta_scan(getvariable('warehouse') || '/quality_ratings');

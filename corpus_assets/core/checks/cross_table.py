@@ -36,7 +36,7 @@ def _ids(frame: pl.DataFrame, column: str = "doc_id") -> list[Any]:
 def _anti(left: pl.DataFrame, right: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     # cast keys to the left side's types so e.g. Int32 vs Int64 offsets still match
     right = right.select([pl.col(k).cast(left.schema[k]) for k in keys]).unique()
-    return left.join(right, on=keys, how="anti", nulls_equal=True)
+    return left.join(right, on=keys, how="anti", nulls_equal=True, maintain_order="left")  # stable sample ids
 
 
 _PROVENANCE = ("doc_id", "url", "warc_path", "warc_record_offset", "warc_record_length")
@@ -81,11 +81,25 @@ def _doc_ids_match(other: str) -> Callable[[pl.DataFrame, Mapping[str, pl.DataFr
 def _doc_ids_exist_in(other: str) -> Callable[[pl.DataFrame, Mapping[str, pl.DataFrame]], CheckOutcome]:
     def run(frame: pl.DataFrame, others: Mapping[str, pl.DataFrame]) -> CheckOutcome:
         check = CUSTOM_CHECKS[f"doc_ids_exist_in_{other}"]
-        unknown = _anti(frame.select("doc_id").unique(), others[other], ["doc_id"])
+        unknown = _anti(frame.select("doc_id").unique(maintain_order=True), others[other], ["doc_id"])
         return _custom_outcome(check, unknown.height == 0, column="doc_id",
                                observed_value=f"{unknown.height} doc_ids not in {other}",
                                element_count=frame.height, unexpected_count=unknown.height, unexpected_ids=_ids(unknown))
     return run
+
+
+def _rows_carry_their_scores(frame: pl.DataFrame, others: Mapping[str, pl.DataFrame]) -> CheckOutcome:
+    check = CUSTOM_CHECKS["rows_carry_their_quality_scores"]
+    keys = ["doc_id", "quality_score", "model_version"]
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        return _custom_outcome(check, False, column="quality_score", observed_value=f"no column(s) {missing}",
+                               element_count=frame.height, unexpected_count=frame.height, unexpected_ids=_ids(frame))
+    stray = _anti(frame.select(keys), others["quality_scores"], keys)
+    return _custom_outcome(check, stray.height == 0, column="quality_score",
+                           observed_value=f"{stray.height} of {frame.height} rows whose score or model version is "
+                                          "not their quality_scores row",
+                           element_count=frame.height, unexpected_count=stray.height, unexpected_ids=_ids(stray))
 
 
 CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
@@ -94,10 +108,13 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
                 {"documents": _PROVENANCE}, _rows_trace_to_documents),
     CustomCheck("rows_are_kept_decisions", "every row is a document that decisions keeps (same partition)",
                 {"decisions": ("doc_id", "keep")}, _rows_are_kept_decisions),
-    CustomCheck("doc_ids_match_documents", "exactly the documents of the partition have signals (1:1 doc_ids)",
+    CustomCheck("doc_ids_match_documents", "exactly the documents of the partition have a row here (1:1 doc_ids)",
                 {"documents": ("doc_id",)}, _doc_ids_match("documents")),
     CustomCheck("doc_ids_match_signals", "exactly the signal rows of the partition have decisions (1:1 doc_ids)",
                 {"signals": ("doc_id",)}, _doc_ids_match("signals")),
+    CustomCheck("rows_carry_their_quality_scores", "one score per row: every row's quality_score and "
+                "model_version are those of its quality_scores row (same partition)",
+                {"quality_scores": ("doc_id", "quality_score", "model_version")}, _rows_carry_their_scores),
     CustomCheck("doc_ids_exist_in_documents", "every doc_id exists in documents",
                 {"documents": ("doc_id",)}, _doc_ids_exist_in("documents")),
     CustomCheck("doc_ids_exist_in_corpus", "every doc_id of the mixture is a corpus document "

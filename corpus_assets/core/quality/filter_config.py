@@ -16,6 +16,11 @@ Layout of the YAML file::
         gopher_min_mean_word_length: 1
         gopher_min_alpha_word_frac: null     # null switches a rule off for that language
         min_lang_score: 0.5                  # min_lang_score may be overridden per language
+    quality:                       # optional: the model-based cut on `quality_scores` (absent/null = off)
+      top_token_fraction: 0.7      # keep the best-scored pages holding 70 % of a language's tokens
+      min_score: null              # and/or an absolute minimum score; with both, the stricter applies
+      languages:                   # per-language rules (each replaces the default rule for that language)
+        zh: {top_token_fraction: 0.5}
 
 Every rule has a name (the key in ``defaults``), which is also the drop reason that
 ``decisions.decide`` reports.  A rule missing from ``defaults`` is disabled.  The file is
@@ -179,6 +184,9 @@ class FilterConfig:
     safety_drop_tags: tuple[str, ...] = ()
     description: str | None = None
     source: str | None = field(default=None, compare=False)
+    # the model-based quality cut: lang -> {"top_token_fraction", "min_score"}; key "*" is every other
+    # language; empty = no cut (`scoring.thresholds.QualityRule` validates the values)
+    quality_rules: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
 
     def __hash__(self) -> int:
         return hash(config_hash(self))
@@ -200,7 +208,7 @@ class FilterConfig:
             for lg in set(self.overrides) | set(self.lang_min_scores)
             if self.thresholds(lg) != defaults or self.min_score(lg) != self.min_lang_score
         )
-        return {
+        out = {
             "version": self.version,
             "language_allowlist": sorted(self.language_allowlist) if self.language_allowlist is not None else None,
             "min_lang_score": float(self.min_lang_score),
@@ -214,6 +222,9 @@ class FilterConfig:
                 for lg in langs
             },
         }
+        if self.quality_rules:  # only when set, so configs without a quality cut keep their hash
+            out["quality"] = {lg: dict(sorted(rule.items())) for lg, rule in sorted(self.quality_rules.items())}
+        return out
 
 
 def config_hash(config: FilterConfig) -> str:
@@ -349,6 +360,25 @@ class _Safety(_Section):
 _RULES_MAPPING = _type_problem("must be a mapping of rule name -> threshold")
 
 
+class _QualityRule(_Section):
+    """One quality rule: a relative cut (share of a language's tokens kept) and/or an absolute minimum."""
+
+    top_token_fraction: Optional[_Fraction] = None
+    min_score: Optional[_Fraction] = None
+
+
+class _Quality(_QualityRule):
+    """``quality``: the default rule and per-language rules for the `quality_scores` cut."""
+
+    languages: Optional[
+        Annotated[
+            dict[_LangCode, Annotated[_QualityRule, _worded(_type_problem("must be a mapping with "
+                                                                          "'top_token_fraction' and/or 'min_score'"))]],
+            _worded(_type_problem("must be a mapping of language code -> quality rule")),
+        ]
+    ] = None
+
+
 class _FilterFile(_Section):
     version: _Version
     description: Optional[Annotated[str, Strict(), _worded(_type_problem("must be a string"))]] = None
@@ -364,6 +394,8 @@ class _FilterFile(_Section):
             _worded(_type_problem("must be a mapping of language code -> overrides")),
         ]
     ] = None
+    quality: Optional[Annotated[_Quality, _worded(_type_problem(
+        "must be a mapping with 'top_token_fraction', 'min_score' and/or 'languages'"))]] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -389,6 +421,9 @@ def _unknown_key(parent: tuple[Any, ...], key: Any) -> str:
         return _unknown(str(key), list(_FilterFile.model_fields), "top-level key")
     if parent == ("safety",):
         return _unknown(str(key), ["drop_tags"], "key")
+    if parent and parent[0] == "quality":
+        known = ["top_token_fraction", "min_score"] + (["languages"] if parent == ("quality",) else [])
+        return _unknown(str(key), known, "key")
     known = list(RULES) + (["min_lang_score"] if parent[0] == "languages" else [])
     return _unknown(str(key), known, "rule")
 
@@ -454,6 +489,13 @@ def _config(file: _FilterFile, source: str) -> FilterConfig:
         overrides[lang] = given
     tags = file.safety.drop_tags if file.safety is not None else None
     allowlist = file.language_allowlist
+    quality_rules: dict[str, dict[str, float | None]] = {}
+    if file.quality is not None:
+        candidates = {"*": file.quality, **(file.quality.languages or {})}
+        for lang, rule in candidates.items():
+            values = {"top_token_fraction": rule.top_token_fraction, "min_score": rule.min_score}
+            if lang != "*" or any(v is not None for v in values.values()):  # a language's nulls: no cut there
+                quality_rules[lang] = values
     return FilterConfig(
         version=file.version,  # type: ignore[arg-type]
         defaults=file.defaults.model_dump(),  # type: ignore[attr-defined]
@@ -464,6 +506,7 @@ def _config(file: _FilterFile, source: str) -> FilterConfig:
         safety_drop_tags=tuple(dict.fromkeys(tags or ())),
         description=file.description,
         source=source,
+        quality_rules=quality_rules,
     )
 
 
@@ -475,6 +518,10 @@ def parse_filter_config(data: Any, source: str = "<filter config>") -> FilterCon
         raise FilterConfigError(source, _problems(err, data)) from None
     config = _config(file, source)
     problems = _min_max_problems(config.defaults, "defaults")
+    for lang, rule in config.quality_rules.items():  # keeping 0 % of the tokens is no corpus at all
+        if rule.get("top_token_fraction") == 0:
+            where = "quality" if lang == "*" else f"quality.languages.{lang}"
+            problems.append((f"{where}.top_token_fraction", "must be > 0 (the share of tokens kept), got 0"))
     for lang, given in config.overrides.items():
         problems += _min_max_problems({**config.defaults, **given}, f"languages.{lang}")
     if problems:

@@ -85,8 +85,9 @@ def read_manifest(root: Path, version: int) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def save_version(root: Path, trained: TrainedQualityModel) -> int:
-    """Write a trained model as a new version (not yet activated); returns its number."""
+def save_version(root: Path, trained: TrainedQualityModel, extra: dict | None = None) -> int:
+    """Write a trained model as a new version (not yet activated); returns its number. `extra` goes
+    into the manifest as well (e.g. the fingerprint of the labels it learned from)."""
     version, path = _new_version_dir(root)
     for key, classifier in trained.classifiers.items():
         classifier.save(path / f"fasttext-{key}.bin")
@@ -104,8 +105,24 @@ def save_version(root: Path, trained: TrainedQualityModel) -> int:
         "files": files,
         "file_hash": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
         "training_seconds": round(trained.seconds, 3),
+        **(extra or {}),
     })
     return version
+
+
+def version_with(root: Path, key: str, value) -> int | None:
+    """The newest version whose manifest has `key` == `value` (e.g. the same label fingerprint), or None."""
+    for version in reversed(list_versions(root)):
+        try:
+            if read_manifest(root, version).get(key) == value:
+                return version
+        except FileNotFoundError:  # a version being written right now
+            continue
+    return None
+
+
+def read_metrics(root: Path, version: int) -> dict:
+    return json.loads((root / str(version) / "metrics.json").read_text(encoding="utf-8"))
 
 
 def load_scorer(root: Path, version: int) -> QualityScorer:

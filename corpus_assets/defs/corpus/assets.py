@@ -31,12 +31,13 @@ def duplicates_in_shard(warehouse: Warehouse, partition: dict[str, str]) -> list
 
 
 @dg.asset(partitions_def=warc_shards, group_name="corpus", kinds={"delta", "polars"}, tags=phase(PUBLISH),
-          deps=["documents", decisions, dedup_clusters, "dedup_signatures", "boilerplate_lines"])
+          deps=["documents", decisions, dedup_clusters, "dedup_signatures", "boilerplate_lines", "quality_scores"])
 def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Training-ready rows: documents the filter config keeps and that represent their duplicate
     cluster, with boilerplate lines removed and e-mails, phone numbers, IPs, ID-card and bank-card
     numbers replaced by typed placeholders. Provenance (doc_id, WARC path, offset, length) leads back
-    to `documents`; `text_hash` is the exact-dedup hash."""
+    to `documents`; `text_hash` is the exact-dedup hash; `quality_score` and `model_version` are the row's
+    score in `quality_scores`."""
     shard = shard_of(context)
     partition = delta_partition(shard)
     options = warehouse.options()
@@ -48,9 +49,11 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     kept = [doc for doc, keep in verdicts.iter_rows() if keep and doc not in duplicates]
     signatures = read_partition(warehouse.table_uri("dedup_signatures"), partition, ["doc_id", "text_hash"], options)
     boilerplate = read_partition(warehouse.table_uri("boilerplate_lines"), partition, ["url_host", "line_hash"], options)
+    scores = read_partition(warehouse.table_uri("quality_scores"), partition, ["doc_id", "quality_score", "model_version"],
+                            options)
     origin = origin_of(warehouse.root(), shard)  # source, synthetic, generator: crawled or as imported
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition,
-                               lambda docs: with_origin(corpus_frame(docs, boilerplate, signatures), origin),
+                               lambda docs: with_origin(corpus_frame(docs, boilerplate, signatures, scores), origin),
                                columns=CORPUS_SOURCE_COLUMNS,
                                storage_options=options, filter_expression=ds.field("doc_id").isin(kept))
     masked = read_partition(warehouse.table_uri("corpus"), partition, PII_COUNT_COLUMNS + ["n_boilerplate_lines"],

@@ -1,6 +1,6 @@
 """When to (re)publish `corpus` partitions: after `dedup_clusters` has absorbed a shard, for
 
-* the shards whose inputs (documents, decisions, dedup signatures, boilerplate lines) changed after
+* the shards whose inputs (documents, quality scores, decisions, dedup signatures, boilerplate lines) changed after
   their corpus was published, new shards included, and
 * the shards whose documents changed representative in a dedup run (its `affected_partitions`).
 
@@ -12,7 +12,8 @@ import dagster as dg
 CORPUS = dg.AssetKey("corpus")
 DEDUP = dg.AssetKey("dedup_clusters")
 # the per-shard inputs of a corpus partition (its partitioned parents in the asset graph)
-CORPUS_INPUTS = [dg.AssetKey(name) for name in ("documents", "decisions", "dedup_signatures", "boilerplate_lines")]
+CORPUS_INPUTS = [dg.AssetKey(name) for name in ("documents", "decisions", "dedup_signatures", "boilerplate_lines",
+                                                 "quality_scores")]
 
 
 def _latest_ids(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, int]:

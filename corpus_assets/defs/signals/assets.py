@@ -10,13 +10,14 @@ from pydantic import Field
 from corpus_assets.core.lake.delta_tables import read_partition, transform_partition
 from corpus_assets.core.quality.filter_config import config_hash, load_filter_config
 from corpus_assets.core.quality.decisions import decide
+from corpus_assets.core.quality.quality_cut import QUALITY_REASON, quality_cut
 from corpus_assets.core.safety.badwords import BadWords
 from corpus_assets.core.safety.blocklist import UrlBlocklist
 from corpus_assets.core.quality.signals_table import SIGNALS_INPUT, signals_frame
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.core.package_data import default_filter_config
 from corpus_assets.defs.lake.warehouse import Warehouse
-from corpus_assets.defs.phases import INGEST, phase
+from corpus_assets.defs.phases import INGEST, SCORE, phase
 from corpus_assets.defs.table_metadata import counts_markdown, table_definition_metadata
 
 
@@ -68,24 +69,63 @@ def signals(context: dg.AssetExecutionContext, config: SignalsConfig, warehouse:
     })
 
 
-@dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=[signals],
-          tags=phase(INGEST), metadata=table_definition_metadata("decisions"))
+def _scores(warehouse: Warehouse, partition: dict[str, str]) -> pl.DataFrame:
+    """The shard's quality scores (`doc_id, quality_score, model_version`)."""
+    from corpus_assets.core.lake.delta_tables import table_exists
+
+    uri = warehouse.table_uri("quality_scores")
+    if not table_exists(uri, warehouse.options()):
+        raise ValueError("decisions need quality_scores: materialize quality_model and quality_scores first")
+    return read_partition(uri, partition, ["doc_id", "quality_score", "model_version"], warehouse.options())
+
+
+def _percentiles(warehouse: Warehouse, versions: list[int]) -> Optional[dict]:
+    """The stored thresholds of the model version that scored the shard."""
+    from corpus_assets.core.scoring import registry
+    from corpus_assets.defs.quality.assets import models_root
+
+    if len(versions) != 1:
+        return None
+    try:
+        return registry.load_thresholds(models_root(warehouse), versions[0])
+    except FileNotFoundError:
+        return None
+
+
+@dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"},
+          deps=[signals, "quality_scores"], tags=phase(SCORE), metadata=table_definition_metadata("decisions"))
 def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, warehouse: Warehouse) -> dg.MaterializeResult:
-    """keep / drop_reasons per document from the versioned filter config (per-language thresholds);
+    """keep / drop_reasons per document from the versioned filter config (per-language thresholds) and its
+    quality cut on `quality_scores` (`quality_threshold` and `quality_rule` say which threshold applied);
     the config hash is stored on every row. Changing the config re-runs only this step."""
     shard = shard_of(context)
     filters = load_filter_config(config.filter_config or default_filter_config())
     started = time.perf_counter()
+    scores = _scores(warehouse, delta_partition(shard))
+    versions = sorted(set(scores["model_version"].drop_nulls().to_list()))
+    percentiles = _percentiles(warehouse, versions) if filters.quality_rules else None
 
     def apply(frame: pl.DataFrame) -> pl.DataFrame:
         verdicts = decide(frame, filters)
-        return frame.select("doc_id", "crawl", "shard", "url", "lang").join(verdicts, on="doc_id", how="left",
-                                                                            maintain_order="left")
+        rows = (frame.select("doc_id", "crawl", "shard", "url", "lang")
+                .join(verdicts, on="doc_id", how="left", maintain_order="left")
+                .join(scores, on="doc_id", how="left", maintain_order="left"))
+        if filters.quality_rules and rows["quality_score"].null_count():
+            raise ValueError(f"{rows['quality_score'].null_count()} documents of {shard.key} have no quality score: "
+                             "re-materialize quality_scores for this shard")
+        cut = quality_cut(rows["doc_id"].to_list(), rows["lang"].to_list(), rows["quality_score"].to_list(),
+                          filters, percentiles)
+        fails = ~cut["quality_passes"]
+        return rows.with_columns(
+            pl.when(pl.Series(fails)).then(pl.col("drop_reasons").list.concat(pl.lit([QUALITY_REASON])))
+            .otherwise(pl.col("drop_reasons")).alias("drop_reasons"),
+            (pl.col("keep") & pl.Series(~fails)).alias("keep"),
+            cut["quality_threshold"], cut["quality_rule"])
 
     rows = transform_partition(warehouse.table_uri("signals"), warehouse.table_uri("decisions"),
                                delta_partition(shard), apply, storage_options=warehouse.options())
     table = read_partition(warehouse.table_uri("decisions"), delta_partition(shard),
-                           ["keep", "drop_reasons", "lang"], warehouse.options())
+                           ["keep", "drop_reasons", "lang", "quality_rule"], warehouse.options())
     reasons = table.select(pl.col("drop_reasons").explode().drop_nulls().alias("reason"))
     kept = int(table["keep"].sum())
     return dg.MaterializeResult(metadata={
@@ -97,5 +137,8 @@ def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, wareho
         "kept_by_language": counts_markdown(_rows_by(table.filter("keep"), "lang"), "language"),
         "filter_config": config.filter_config or "configs/filters.yaml (packaged)",
         "filter_config_hash": config_hash(filters),
+        "quality_model_version": versions[0] if len(versions) == 1 else None,
+        "quality_rules": counts_markdown(_rows_by(table.filter(pl.col("quality_rule").is_not_null()), "quality_rule"),
+                                         "quality threshold"),
         "seconds": round(time.perf_counter() - started, 2),
     })

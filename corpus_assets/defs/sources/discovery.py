@@ -3,13 +3,14 @@ import json
 
 import dagster as dg
 
-from corpus_assets.defs.phases import INGEST, phase_selection
+from corpus_assets.defs.phases import INGEST, SCORE, phase_selection
 from corpus_assets.defs.sources.partitions import warc_shards
 from corpus_assets.defs.sources.cc_source import CommonCrawlSource
 
-# a new shard needs the ingest phase first; `dedup_clusters` follows by automation, `corpus` by the
-# publish_after_dedup sensor
-SHARD_ASSETS = phase_selection(INGEST)
+# a new shard needs the ingest and score phases (scores from the active quality model, which is retrained
+# by `corpus materialize` or by hand, not per shard); `dedup_clusters` follows by automation, `corpus` by
+# the publish_after_dedup sensor
+SHARD_ASSETS = phase_selection(INGEST) | phase_selection(SCORE)
 
 
 def new_shard_keys(cc_source: CommonCrawlSource, instance: dg.DagsterInstance,
