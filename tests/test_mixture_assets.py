@@ -52,7 +52,9 @@ def test_a_materialization_writes_the_partition_its_manifest_and_metadata(built)
     spec = load_specs(MIXTURES)["web-en-zh-v1"]
     assert event.partition == "web-en-zh-v1" and meta["dagster/row_count"] == rows.height > 0
     assert meta["spec_hash"] == spec.spec_hash == rows["spec_hash"].unique().item()
-    assert meta["input_versions"] == {"corpus": DeltaTable(str(warehouse / "corpus")).version()}
+    # every table the build read: the corpus, and the quality models whose scores it holds
+    assert meta["input_versions"] == {name: DeltaTable(str(warehouse / name)).version()
+                                      for name in ("corpus", "quality_models")}
     assert meta["delta_version"] == build_versions(str(warehouse), "web-en-zh-v1")[-1]
     assert meta["manifest_path"] == manifest_uri(str(warehouse), "web-en-zh-v1", meta["delta_version"])
     on_disk = json.loads(open(meta["manifest_path"]).read())
