@@ -12,7 +12,9 @@ from corpus_assets.core.dedup.clusters import final_clusters
 from corpus_assets.core.dedup.text import add_text_hash, boilerplate_line_hashes, remove_boilerplate_df
 from corpus_assets.core.lake.delta_tables import (overwrite_table, partition_files, partition_fingerprints, read_partition,
                                              replace_partition_frame, table_exists)
-from corpus_assets.core.dedup.minhash import MinHasher, minhash_tables
+from corpus_assets.core.dedup.minhash import minhash_tables
+from corpus_assets.core.dedup.settings import check_one_minhash_config
+from corpus_assets.defs.dedup.settings import DedupSettings
 from corpus_assets.defs.signals.assets import decisions
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.defs.lake.warehouse import Warehouse
@@ -21,22 +23,13 @@ from corpus_assets.defs.phases import DEDUP, DEDUP_POOL, INGEST, phase
 SIGNATURE_INPUT = ["doc_id", "crawl", "shard", "url", "url_host", "fetch_time", "text", "lang"]
 
 
-class DedupSignaturesConfig(dg.Config):
-    boilerplate_min_docs: int = Field(default=3, ge=2, description="a line in at least this many documents of the "
-                                      "same host in the shard is boilerplate (removed before MinHash and in corpus)")
-    num_perm: int = Field(default=112, ge=8, description="MinHash permutations (= bands x rows)")
-    bands: int = Field(default=14, ge=1)
-    rows: int = Field(default=8, ge=1)
-    ngram: int = Field(default=5, ge=1, description="word n-grams (character n-grams for zh/ja)")
-
-
 class DedupClustersConfig(dg.Config):
     memory_limit: str = Field(default="1GB", description="DuckDB memory limit of the global step; it spills beyond it")
     temp_directory: Optional[str] = Field(default=None, description="spill folder (default: system temp)")
     incremental: bool = Field(default=True, description="match only new shards against the stored band index")
     verify_threshold: Optional[float] = Field(
-        default=None, ge=0.0, le=1.0, description="keep a candidate pair only if its estimated Jaccard (from the "
-        "stored signatures) reaches this; verified runs are always full runs")
+        default=None, ge=0.0, le=1.0, description="override dedup_settings.verify_threshold for this run (a "
+        "stricter or looser verification changes no signature); verified runs with an override are full runs")
 
 
 @dg.multi_asset(
@@ -50,16 +43,16 @@ class DedupClustersConfig(dg.Config):
     ],
     partitions_def=warc_shards,
 )
-def dedup_signatures(context: dg.AssetExecutionContext, config: DedupSignaturesConfig, warehouse: Warehouse):
+def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSettings, warehouse: Warehouse):
     """Hash only this shard's documents: exact hash of the normalised text, boilerplate lines of each
     host, then MinHash (word 5-grams; character 5-grams for CJK) on the text without boilerplate."""
     shard = shard_of(context)
     partition = delta_partition(shard)
     started = time.perf_counter()
     docs = read_partition(warehouse.table_uri("documents"), partition, SIGNATURE_INPUT, warehouse.options())
-    common = boilerplate_line_hashes(docs, config.boilerplate_min_docs)
+    common = boilerplate_line_hashes(docs, dedup_settings.boilerplate_min_docs)
     cleaned = remove_boilerplate_df(docs.select("doc_id", "url_host", "text", "lang"), common)
-    hasher = MinHasher(num_perm=config.num_perm, bands=config.bands, rows=config.rows, ngram=config.ngram)
+    hasher = dedup_settings.hasher()
     tables = minhash_tables(cleaned, hasher)
     signatures = (docs.select("doc_id", "crawl", "shard", "url", "fetch_time")
                   .join(add_text_hash(docs.select("doc_id", "text")).select("doc_id", "text_hash"), on="doc_id",
@@ -77,8 +70,8 @@ def dedup_signatures(context: dg.AssetExecutionContext, config: DedupSignaturesC
         "documents": signatures.height, "minhash_status": status,
         "boilerplate_lines_removed": int(signatures["n_boilerplate_lines"].sum() or 0),
         "seconds": round(seconds, 2), "signatures_per_s": round(signatures.height / max(seconds, 1e-9), 1)})
-    yield dg.MaterializeResult(asset_key="minhash_bands", metadata={"rows": bands.height, "bands": config.bands,
-                                                                    "rows_per_band": config.rows})
+    yield dg.MaterializeResult(asset_key="minhash_bands", metadata={"rows": bands.height, "bands": hasher.bands,
+                                                                    "rows_per_band": hasher.rows})
     yield dg.MaterializeResult(asset_key="boilerplate_lines", metadata={"lines": lines.height,
                                                                         "hosts": lines["url_host"].n_unique()})
 
@@ -99,7 +92,8 @@ def _read_state(warehouse: Warehouse) -> dict[str, str]:
                           & ~dg.AutomationCondition.in_progress()).with_label("absorb updated shards"),
     pool=DEDUP_POOL,
 )
-def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfig, dedup_settings: DedupSettings,
+                   warehouse: Warehouse) -> dg.MaterializeResult:
     """Clusters of duplicate documents across all shards and crawls: exact text, same URL re-crawled,
     and MinHash-LSH near-duplicates (connected components), one row per member of a cluster of two or
     more, with one deterministic representative (`is_kept`). Incremental: only shards added since the
@@ -107,11 +101,17 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
     started = time.perf_counter()
     options = warehouse.options()
     bands_uri, fuzzy_uri = warehouse.table_uri("minhash_bands"), warehouse.table_uri("dedup_fuzzy_clusters")
+    signatures_uri = warehouse.table_uri("dedup_signatures")
+    # signatures of different settings never match: stop here rather than lose duplicates silently
+    minhash_config = check_one_minhash_config(
+        pl.scan_delta(signatures_uri, storage_options=options).select("crawl", "shard", "minhash_config").unique()
+        .collect(), dedup_settings.hasher().config_id)
     current = partition_fingerprints(bands_uri, options)
     previous = _read_state(warehouse)
     changed = sorted(key for key, fingerprint in previous.items() if current.get(key) != fingerprint)
     new = sorted(set(current) - set(previous))
-    verify = config.verify_threshold is not None
+    threshold = config.verify_threshold if config.verify_threshold is not None else dedup_settings.verify_threshold
+    verify = threshold is not None
     incremental = (config.incremental and not verify and previous and not changed
                    and table_exists(fuzzy_uri, options))
 
@@ -132,8 +132,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
         else:
             mode = "full, verified" if verify else "full"
             cluster_band_keys(bands_uri, memory_limit=config.memory_limit, temp_directory=tmp, output_path=fuzzy_path,
-                              signatures=warehouse.table_uri("dedup_signatures") if verify else None,
-                              threshold=config.verify_threshold)
+                              signatures=signatures_uri if verify else None, threshold=threshold)
         context.log.info(f"fuzzy clustering: {mode} ({len(new)} new shards, {len(changed)} re-written)")
         overwrite_table(fuzzy_uri, [fuzzy_path], options)
         out_path = f"{tmp}/clusters.parquet"
@@ -150,6 +149,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
     affected = _affected_partitions(before, after)
     return dg.MaterializeResult(metadata={
         "mode": mode,
+        "minhash_config": minhash_config or "",
         "shards": len(current),
         "new_shards": len(new),
         "rewritten_shards": len(changed),
