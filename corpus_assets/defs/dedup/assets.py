@@ -112,7 +112,9 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
     new = sorted(set(current) - set(previous))
     threshold = config.verify_threshold if config.verify_threshold is not None else dedup_settings.verify_threshold
     verify = threshold is not None
-    incremental = (config.incremental and not verify and previous and not changed
+    # a threshold override re-verifies every stored pair: a full run; the settings' own threshold is incremental
+    override = config.verify_threshold is not None
+    incremental = (config.incremental and not override and previous and not changed
                    and table_exists(fuzzy_uri, options))
 
     def files(keys):
@@ -122,9 +124,10 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
     with tempfile.TemporaryDirectory(dir=config.temp_directory) as tmp:
         fuzzy_path = f"{tmp}/fuzzy.parquet"
         if incremental and new:
-            mode = "incremental"
+            mode = "incremental, verified" if verify else "incremental"
             result = cluster_incremental(files(previous), fuzzy_uri, files(new), memory_limit=config.memory_limit,
-                                         temp_directory=tmp)
+                                         temp_directory=tmp, signatures=signatures_uri if verify else None,
+                                         threshold=threshold)
             result.clusters.write_parquet(fuzzy_path)
         elif incremental:
             mode = "unchanged"
