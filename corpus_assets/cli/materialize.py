@@ -131,7 +131,8 @@ def materialize(args) -> MaterializeResult:
         return outcomes
 
     with worker_pool(args.workers, env) as pool:
-        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build)
+        run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
+                   lambda: stale_boilerplate(warehouse, keys))
     stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
@@ -159,14 +160,35 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
     return [key for key in keys if key not in done]
 
 
+REHASH = ["dedup_signatures", "minhash_bands", "boilerplate_lines", "host_line_counts"]
+
+
+def stale_boilerplate(warehouse: str, keys: list[str]) -> list[str]:
+    """Shards of this crawl hashed before other shards made more of their host's lines boilerplate."""
+    from corpus_assets.core.dedup.boilerplate import stale_boilerplate_shards
+    from corpus_assets.defs.dedup.settings import DedupSettings
+
+    counts, used = f"{warehouse}/host_line_counts", f"{warehouse}/boilerplate_lines"
+    if "://" in warehouse or not (os.path.isdir(f"{counts}/_delta_log") and os.path.isdir(f"{used}/_delta_log")):
+        return []  # an object store: `dedup_clusters` reports these shards in its metadata instead
+    settings = DedupSettings()
+    return sorted(set(stale_boilerplate_shards(counts, used, settings.boilerplate_min_docs)) & set(keys))
+
+
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
-               mixture_keys: Callable[[], list[str]] = list) -> list[str]:
-    """Ingest runs, then the global dedup run, then corpus runs for the shards that ingested and the
+               mixture_keys: Callable[[], list[str]] = list, stale_boilerplate: Callable[[], list[str]] = list) -> list[str]:
+    """Ingest runs (then dedup signatures again for the shards whose host boilerplate grew with the shards
+    ingested after them), then the global dedup run, then corpus runs for the shards that ingested and the
     shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
     mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards."""
     failed: set[str] = set()
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
+    if set(REHASH) <= set(plan.ingest):
+        rehash = [key for key in stale_boilerplate() if key not in failed]
+        if rehash:
+            print(f"re-hashing {len(rehash)} shard(s) whose hosts' boilerplate grew with later shards", flush=True)
+            failed |= {o.partition for o in run(rehash, REHASH, "ingest_shard") if not o.success}
     affected: list[str] = []
     if plan.dedup:
         print("deduplicating across all shards and crawls", flush=True)

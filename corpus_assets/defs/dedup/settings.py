@@ -22,6 +22,7 @@ class DedupSettings(dg.ConfigurableResource):
         "stored signatures reaches this (None: keep every LSH candidate)")
     boilerplate_min_docs: int = Field(default=3, ge=2, description="a line in at least this many documents of the "
                                       "same host is boilerplate (removed before MinHash and in corpus)")
+    memory_limit: str = Field(default="512MB", description="DuckDB memory limit of a shard's line counts (spills beyond)")
 
     def hasher(self) -> MinHasher:
         return MinHasher(num_perm=self.num_perm, bands=self.bands, rows=self.rows, ngram=self.ngram)
