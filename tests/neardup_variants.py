@@ -54,7 +54,22 @@ def english_articles(limit: int | None = None) -> list[tuple[str, list[str]]]:
         paragraphs = [" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3)]
         if len(paragraphs) >= 4:
             out.append((tid, paragraphs))
+    out = _distinct(out)
     return out[:limit] if limit else out
+
+
+def _distinct(articles: list[tuple[str, list[str]]], limit: float = 0.05) -> list[tuple[str, list[str]]]:
+    """Articles sharing no paragraph and no more than `limit` of their 5-grams with an earlier one."""
+    kept, seen_paragraphs, seen_grams = [], set(), {}
+    for tid, paragraphs in articles:
+        grams = shingles(" ".join(paragraphs), "en")
+        if seen_paragraphs.isdisjoint(paragraphs):
+            shared = sum(1 for g in grams if g in seen_grams)
+            if shared <= limit * len(grams):
+                kept.append((tid, paragraphs))
+                seen_paragraphs.update(paragraphs)
+                seen_grams.update(dict.fromkeys(grams))
+    return kept
 
 
 def cjk_articles() -> list[tuple[str, str, list[str]]]:
@@ -95,8 +110,9 @@ def _edit(paragraphs: list[str], lang: str, rng: random.Random, vocabulary: list
 
 
 def variant_pages(n_english: int = 40, n_cjk: int = 20, n_shards: int = 6, n_portals: int = 3,
-                  distinct_per_portal: int = 6, seed: int = 0) -> list[Page]:
-    """Originals, their four variants and the portals' distinct articles, spread over `n_shards`."""
+                  distinct_per_portal: int = 6, seed: int = 0, all_kinds: bool = False) -> list[Page]:
+    """Originals, one variant each (the kinds in turn; all four with `all_kinds`) and the portals'
+    distinct articles, spread over `n_shards`."""
     rng = random.Random(seed)
     english = english_articles()
     bases = [(tid, "en", paragraphs) for tid, paragraphs in english[:n_english]]
@@ -114,17 +130,21 @@ def variant_pages(n_english: int = 40, n_cjk: int = 20, n_shards: int = 6, n_por
         pages.append(Page(f"https://{host}/{kind}/{source}-{len(pages)}", host, rng.randrange(n_shards), source, kind,
                           lang, paragraphs, title))
 
-    same_lang = {lang: [p for _, lg, p in bases if lg == lang] for lang in ("en", "zh", "ja")}
     for i, (source, lang, paragraphs) in enumerate(bases):
         title = paragraphs[0][:60]
         add(f"news{i % 8}.example", source, "original", lang, paragraphs, title)
-        other = rng.choice([p for p in same_lang[lang] if p is not paragraphs])
-        extra = other[: 1 if sum(map(len, other[:1])) >= 0.12 * sum(map(len, paragraphs)) else 2]
-        add(f"mirror{i % 5}.example", source, "appended", lang, paragraphs + extra, title)
-        cut = rng.randrange(1, len(paragraphs))
-        add(f"digest{i % 5}.example", source, "deleted", lang, paragraphs[:cut] + paragraphs[cut + 1:], title)
-        add(f"wire{i % 5}.example", source, "edited", lang, _edit(paragraphs, lang, rng, vocab[lang]), title)
-        add(f"portal{i % n_portals}.example", source, "template", lang, paragraphs, title)
+        kinds = KINDS if all_kinds else (KINDS[i % len(KINDS)],)
+        if "appended" in kinds:  # text of an article published nowhere else, ~15 % of the length or more
+            pool = fillers[lang] or fillers["en"]
+            extra = pool.pop()[: 1 if len(pool[-1][0]) >= 0.12 * sum(map(len, paragraphs)) else 2]
+            add(f"mirror{i % 5}.example", source, "appended", lang, paragraphs + extra, title)
+        if "deleted" in kinds:
+            cut = rng.randrange(1, len(paragraphs))
+            add(f"digest{i % 5}.example", source, "deleted", lang, paragraphs[:cut] + paragraphs[cut + 1:], title)
+        if "edited" in kinds:
+            add(f"wire{i % 5}.example", source, "edited", lang, _edit(paragraphs, lang, rng, vocab[lang]), title)
+        if "template" in kinds:
+            add(f"portal{i % n_portals}.example", source, "template", lang, paragraphs, title)
     for p in range(n_portals):
         for lang in ("en", "zh", "ja"):
             pool = fillers[lang]
@@ -148,16 +168,19 @@ _ABOUT = {
 
 
 def page_html(page: Page, portal_headlines: dict[str, list[str]]) -> bytes:
-    """The page: a news site's plain layout, or a portal's template with the about block and a
-    related-links list inside the main content (the same on every page of that portal)."""
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in page.paragraphs)
+    """The page: a news site's plain layout, or a portal's template with a related-stories list (a link
+    and a teaser sentence each) and an about block inside the main content, the same on every page of
+    that portal."""
+    paragraphs = [f"<p>{html.escape(p)}</p>" for p in page.paragraphs]
     nav = "<nav><a href='/'>Home</a> <a href='/world'>World</a> <a href='/business'>Business</a></nav>"
-    if page.host.startswith("portal"):
+    if page.host.startswith("portal"):  # related links after the second paragraph, the about block last
         about = [line.format(site=page.host) for line in _ABOUT[page.lang]]
-        related = "".join(f"<li><a href='/r/{i}'>{html.escape(h)}</a></li>"
+        related = "".join(f"<div><a href='/r/{i}'>{html.escape(h[:50])}</a><p>{html.escape(h)}</p></div>"
                           for i, h in enumerate(portal_headlines[page.host]))
-        body += (f"<div class='about'><h3>{html.escape(about[0])}</h3><p>{html.escape(about[1])}</p>"
-                 f"<p>{html.escape(about[2])}</p></div><h3>Related</h3><ul class='related'>{related}</ul>")
+        paragraphs.insert(2, f"<h3>Related</h3><div>{related}</div>")
+        paragraphs.append(f"<div><h3>{html.escape(about[0])}</h3><p>{html.escape(about[1])}</p>"
+                          f"<p>{html.escape(about[2])}</p></div>")
+    body = "".join(paragraphs)
     return (f"<html><head><title>{html.escape(page.title)}</title></head><body>{nav}<article>"
             f"<h1>{html.escape(page.title)}</h1>{body}</article><footer>© {page.host}</footer></body></html>").encode()
 
@@ -165,7 +188,8 @@ def page_html(page: Page, portal_headlines: dict[str, list[str]]) -> bytes:
 def portal_headlines(pages: list[Page], per_portal: int = 6) -> dict[str, list[str]]:
     hosts = sorted({p.host for p in pages if p.host.startswith("portal")})
     english = english_articles()
-    return {host: [paragraphs[0].split(".")[0][:70] for _, paragraphs in english[-(k + 1) * per_portal:][:per_portal]]
+    # a teaser per related story: the first sentence of an article published nowhere else
+    return {host: [_SENTENCE.split(paragraphs[0])[0] for _, paragraphs in english[-(k + 1) * per_portal:][:per_portal]]
             for k, host in enumerate(hosts)}
 
 
