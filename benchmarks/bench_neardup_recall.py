@@ -21,7 +21,7 @@ pairs sharing a band) per 1M documents (a linear extrapolation of this run's can
 MinHash signatures per CPU-second (boilerplate removal included) and clustering wall time (verification
 included).
 
-Usage: python benchmarks/bench_neardup_recall.py [--english 300 --cjk 20 --shards 40 --background 20000]
+Usage: python benchmarks/bench_neardup_recall.py [--english 150 --cjk 20 --shards 40 --background 20000]
 """
 from __future__ import annotations
 
@@ -128,11 +128,11 @@ def table(results: list[dict], docs: pl.DataFrame, a) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--english", type=int, default=300)
-    p.add_argument("--cjk", type=int, default=12, help="CJK source articles (half zh, half ja; 20 in the fixture)")
+    p.add_argument("--english", type=int, default=150, help="English sources (of 295; the rest are fillers)")
+    p.add_argument("--cjk", type=int, default=20, help="CJK source articles (half zh, half ja; 20 in the fixture)")
     p.add_argument("--shards", type=int, default=40)
-    p.add_argument("--portals", type=int, default=20)
-    p.add_argument("--distinct", type=int, default=5, help="distinct English articles per portal")
+    p.add_argument("--portals", type=int, default=15)
+    p.add_argument("--distinct", type=int, default=4, help="distinct English articles per portal")
     p.add_argument("--background", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(REPO / "benchmarks/results/neardup_recall.md"))

@@ -135,8 +135,8 @@ def variant_pages(n_english: int = 40, n_cjk: int = 20, n_shards: int = 6, n_por
         add(f"news{i % 8}.example", source, "original", lang, paragraphs, title)
         kinds = KINDS if all_kinds else (KINDS[i % len(KINDS)],)
         if "appended" in kinds:  # text of an article published nowhere else, ~15 % of the length or more
-            pool = fillers[lang] or fillers["en"]
-            extra = pool.pop()[: 1 if len(pool[-1][0]) >= 0.12 * sum(map(len, paragraphs)) else 2]
+            other = (fillers[lang] or fillers["en"]).pop()
+            extra = other[: 1 if len(other[0]) >= 0.12 * sum(map(len, paragraphs)) else 2]
             add(f"mirror{i % 5}.example", source, "appended", lang, paragraphs + extra, title)
         if "deleted" in kinds:
             cut = rng.randrange(1, len(paragraphs))

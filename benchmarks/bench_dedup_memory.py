@@ -1,0 +1,129 @@
+#!/usr/bin/env python
+"""Peak RSS and time of each dedup asset on one big shard, before vs after, side by side in one run.
+
+A synthetic warehouse holds one shard (`CC-BENCH/00000-00099`) of N documents in `documents` and
+`decisions`: texts as in bench_dedup.py (8-30 real news / Wikipedia sentences, ~25 % near-duplicate
+variants), on 2,000 hosts whose pages carry three template lines. Each asset is materialized by real
+Dagster in a fresh subprocess (`dg.materialize`, an ephemeral instance), which reports its own peak
+RSS (`ru_maxrss`, interpreter and imports included) and wall time:
+  dedup_signatures  (with minhash_bands, boilerplate_lines and, after, host_line_counts)
+  dedup_clusters    (a full run over the shard's band index)
+"before" is the code of `--before` (default: the merge base with main), extracted with `git archive`
+into a scratch folder; "after" is this working tree. Both use their code location's default settings.
+
+Usage: nice python benchmarks/bench_dedup_memory.py [--sizes 10000 100000] [--out FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PARTITION = "CC-BENCH/00000-00099"
+
+
+def make_warehouse(root: Path, n: int, chunk: int = 50_000) -> None:
+    """`documents` and `decisions` of one shard, written chunk by chunk (generation is memory-bounded)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import polars as pl
+    from bench_dedup import gen_chunk
+
+    crawl, shard = PARTITION.split("/")
+    for start in range(0, n, chunk):
+        ids, texts, _ = gen_chunk(7, start, min(n, start + chunk))
+        hosts = [f"host{i % 2000}.example" for i in range(start, start + len(ids))]
+        texts = [f"{h} home\nSubscribe to the {h} newsletter\n{t}\nCopyright {h}, all rights reserved."
+                 for h, t in zip(hosts, texts)]
+        frame = pl.DataFrame({
+            "doc_id": ids, "crawl": crawl, "shard": shard,
+            "url": [f"https://{h}/{d}" for h, d in zip(hosts, ids)], "url_host": hosts,
+            "fetch_time": [datetime(2026, 1, 1, tzinfo=timezone.utc)] * len(ids), "text": texts, "lang": "en"})
+        frame.write_delta(str(root / "documents"), mode="append", delta_write_options={"partition_by": ["crawl", "shard"]})
+        frame.select("doc_id", "crawl", "shard", keep=pl.lit(True)).write_delta(
+            str(root / "decisions"), mode="append", delta_write_options={"partition_by": ["crawl", "shard"]})
+
+
+def child(asset: str, warehouse: str) -> None:
+    """Materialize one asset of the code on sys.path; print its peak RSS and wall time as JSON."""
+    import dagster as dg
+
+    from corpus_assets.defs.dedup import assets as dedup
+    from corpus_assets.defs.lake.warehouse import Warehouse
+
+    resources = {"warehouse": Warehouse(uri=warehouse)}
+    try:
+        from corpus_assets.defs.dedup.settings import DedupSettings
+        resources["dedup_settings"] = DedupSettings()
+    except ImportError:  # the code before the settings resource
+        pass
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("warc_shards", [PARTITION])
+    started = time.perf_counter()
+    if asset == "dedup_signatures":
+        result = dg.materialize([dedup.dedup_signatures], partition_key=PARTITION, resources=resources,
+                                instance=instance, selection=None)
+    else:
+        deps = [dg.AssetSpec(name) for name in ("dedup_signatures", "minhash_bands", "decisions")]
+        result = dg.materialize([dedup.dedup_clusters, *deps], resources=resources, instance=instance,
+                                selection=[dedup.dedup_clusters])
+    seconds = time.perf_counter() - started
+    assert result.success
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def run_child(code: Path, asset: str, warehouse: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(code), "DAGSTER_HOME": str(warehouse / "_dagster_home")}
+    (warehouse / "_dagster_home").mkdir(exist_ok=True)
+    out = subprocess.run([sys.executable, __file__, "--child", asset, str(warehouse)], env=env, capture_output=True,
+                         text=True, cwd=code)
+    if out.returncode:
+        raise RuntimeError(f"{asset} ({code}) failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--before", default=None, help="git revision of the 'before' code (default: merge base with main)")
+    p.add_argument("--out", default=str(REPO / "benchmarks/results/dedup_memory.md"))
+    p.add_argument("--child", nargs=2, metavar=("ASSET", "WAREHOUSE"), help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        return child(*a.child)
+    before = a.before or subprocess.check_output(["git", "merge-base", "HEAD", "main"], cwd=REPO, text=True).strip()
+    out = Path(a.out)
+    lines = [f"# Dedup assets: peak RSS and wall time per asset, before ({before[:10]}) vs after", "",
+             f"`nice python benchmarks/bench_dedup_memory.py --sizes {' '.join(map(str, a.sizes))}` "
+             f"(one shard; 2-core shared machine; RSS includes the interpreter and Dagster imports)", "",
+             "| docs | asset | before peak RSS MB | after peak RSS MB | before s | after s |", "|---|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-mem-") as tmp:
+        old = Path(tmp) / "before"
+        old.mkdir()
+        archive = subprocess.run(["git", "archive", before, "corpus_assets"], cwd=REPO, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+        for n in a.sizes:
+            results = {}
+            for label, code in (("before", old), ("after", REPO)):
+                warehouse = Path(tmp) / f"wh-{label}-{n}"
+                make_warehouse(warehouse, n)
+                for asset in ("dedup_signatures", "dedup_clusters"):
+                    results[label, asset] = run_child(code, asset, warehouse)
+                    print(n, label, asset, results[label, asset], flush=True)
+            for asset in ("dedup_signatures", "dedup_clusters"):
+                b, f = results["before", asset], results["after", asset]
+                lines.append(f"| {n:,} | {asset} | {b['peak_rss_mb']:,.0f} | {f['peak_rss_mb']:,.0f} | "
+                             f"{b['seconds']:.1f} | {f['seconds']:.1f} |")
+            out.write_text("\n".join(lines) + "\n")  # each size as soon as it is measured
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
