@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,25 +31,37 @@ REPO = Path(__file__).resolve().parents[1]
 PARTITION = "CC-BENCH/00000-00099"
 
 
-def make_warehouse(root: Path, n: int, chunk: int = 50_000) -> None:
-    """`documents` and `decisions` of one shard, written chunk by chunk (generation is memory-bounded)."""
+def make_warehouse(root: Path, n: int, chunk: int = 20_000) -> None:
+    """`documents` and `decisions` of one shard, written as the pipeline writes them (`replace_partition`,
+    one transaction, delta-rs's default file and row-group sizes), generated chunk by chunk."""
     sys.path.insert(0, str(REPO / "benchmarks"))
+    sys.path.insert(0, str(REPO))
     import polars as pl
     from bench_dedup import gen_chunk
 
+    from corpus_assets.core.lake.delta_tables import replace_partition
+
     crawl, shard = PARTITION.split("/")
-    for start in range(0, n, chunk):
-        ids, texts, _ = gen_chunk(7, start, min(n, start + chunk))
-        hosts = [f"host{i % 2000}.example" for i in range(start, start + len(ids))]
-        texts = [f"{h} home\nSubscribe to the {h} newsletter\n{t}\nCopyright {h}, all rights reserved."
-                 for h, t in zip(hosts, texts)]
-        frame = pl.DataFrame({
-            "doc_id": ids, "crawl": crawl, "shard": shard,
-            "url": [f"https://{h}/{d}" for h, d in zip(hosts, ids)], "url_host": hosts,
-            "fetch_time": [datetime(2026, 1, 1, tzinfo=timezone.utc)] * len(ids), "text": texts, "lang": "en"})
-        frame.write_delta(str(root / "documents"), mode="append", delta_write_options={"partition_by": ["crawl", "shard"]})
-        frame.select("doc_id", "crawl", "shard", keep=pl.lit(True)).write_delta(
-            str(root / "decisions"), mode="append", delta_write_options={"partition_by": ["crawl", "shard"]})
+
+    def frames():
+        for start in range(0, n, chunk):
+            ids, texts, _ = gen_chunk(7, start, min(n, start + chunk))
+            hosts = [f"host{i % 2000}.example" for i in range(start, start + len(ids))]
+            texts = [f"{h} home\nSubscribe to the {h} newsletter\n{t}\nCopyright {h}, all rights reserved."
+                     for h, t in zip(hosts, texts)]
+            yield pl.DataFrame({
+                "doc_id": ids, "crawl": crawl, "shard": shard,
+                "url": [f"https://{h}/{d}" for h, d in zip(hosts, ids)], "url_host": hosts,
+                "fetch_time": pl.Series([datetime(2026, 1, 1, tzinfo=timezone.utc)] * len(ids),
+                                        dtype=pl.Datetime("us", "UTC")), "text": texts, "lang": "en"})
+
+    first = next(frames()).head(0)
+    partition = {"crawl": crawl, "shard": shard}
+    replace_partition(str(root / "documents"), lambda: (b for f in frames() for b in f.to_arrow().to_batches()),
+                      first.to_arrow().schema, partition)
+    ids = pl.concat([f.select("doc_id", "crawl", "shard") for f in frames()]).with_columns(keep=pl.lit(True))
+    replace_partition(str(root / "decisions"), lambda: iter(ids.to_arrow().to_batches()), ids.to_arrow().schema,
+                      partition)
 
 
 def child(asset: str, warehouse: str) -> None:
@@ -92,6 +105,9 @@ def run_child(code: Path, asset: str, warehouse: Path) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--after-only-from", type=int, default=1_000_000,
+                   help="from this size on, measure only 'after' (the old dedup_signatures holds the whole shard: "
+                        "~2.4 GB at 100k, so ~20 GB at 1M)")
     p.add_argument("--before", default=None, help="git revision of the 'before' code (default: merge base with main)")
     p.add_argument("--out", default=str(REPO / "benchmarks/results/dedup_memory.md"))
     p.add_argument("--child", nargs=2, metavar=("ASSET", "WAREHOUSE"), help=argparse.SUPPRESS)
@@ -111,16 +127,18 @@ def main() -> None:
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
         for n in a.sizes:
             results = {}
-            for label, code in (("before", old), ("after", REPO)):
+            runs = (("before", old), ("after", REPO)) if n < a.after_only_from else (("after", REPO),)
+            for label, code in runs:
                 warehouse = Path(tmp) / f"wh-{label}-{n}"
                 make_warehouse(warehouse, n)
+                shutil.rmtree(Path(tmp) / f"wh-before-{n}", ignore_errors=True)  # disk: one warehouse at a time
                 for asset in ("dedup_signatures", "dedup_clusters"):
                     results[label, asset] = run_child(code, asset, warehouse)
                     print(n, label, asset, results[label, asset], flush=True)
             for asset in ("dedup_signatures", "dedup_clusters"):
-                b, f = results["before", asset], results["after", asset]
-                lines.append(f"| {n:,} | {asset} | {b['peak_rss_mb']:,.0f} | {f['peak_rss_mb']:,.0f} | "
-                             f"{b['seconds']:.1f} | {f['seconds']:.1f} |")
+                b, f = results.get(("before", asset)), results["after", asset]
+                b_rss, b_s = (f"{b['peak_rss_mb']:,.0f}", f"{b['seconds']:.1f}") if b else ("not run", "-")
+                lines.append(f"| {n:,} | {asset} | {b_rss} | {f['peak_rss_mb']:,.0f} | {b_s} | {f['seconds']:.1f} |")
             out.write_text("\n".join(lines) + "\n")  # each size as soon as it is measured
     print("\n".join(lines))
 

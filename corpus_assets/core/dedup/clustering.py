@@ -321,6 +321,19 @@ def _edges_from_buckets(db: DedupDB, view: str, table: str, shard_rows: int | No
     log.debug("edges from %d band-key rows in %d shard(s)", n_rows, n_shards)
 
 
+def _signature_matrix(column: pa.Array, num_perm: int | None) -> np.ndarray:
+    """(rows, num_perm) uint32 view of a binary column of equal-length signatures (no copy per row)."""
+    if len(column) == 0:
+        return np.empty((0, num_perm or 1), dtype="<u4")
+    offset_type = np.int64 if pa.types.is_large_binary(column.type) else np.int32
+    offsets = np.frombuffer(column.buffers()[1], dtype=offset_type)[column.offset: column.offset + len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    width = num_perm or int(offsets[1] - offsets[0]) // 4
+    if data.size != len(column) * width * 4:
+        raise ValueError("signatures of different lengths: hashed with different num_perm")
+    return data.view("<u4").reshape(len(column), width)
+
+
 def _verify_edges(db: DedupDB, table: str, signatures: Source, threshold: float, num_perm: int | None) -> None:
     """Keep only edges whose endpoints' estimated Jaccard >= threshold (in place)."""
     con = db.con
@@ -339,13 +352,8 @@ def _verify_edges(db: DedupDB, table: str, signatures: Source, threshold: float,
     writer = None
     try:
         for batch in reader:
-            sa = batch.column("sa").to_pylist()
-            sb = batch.column("sb").to_pylist()
-            a = np.frombuffer(b"".join(sa), dtype="<u4")
-            b = np.frombuffer(b"".join(sb), dtype="<u4")
-            k = num_perm or (len(sa[0]) // 4 if sa else 1)
-            a = a.reshape(len(sa), k)
-            b = b.reshape(len(sb), k)
+            a = _signature_matrix(batch.column("sa"), num_perm)
+            b = _signature_matrix(batch.column("sb"), num_perm)
             jac = (a == b).mean(axis=1)
             kept = pa.Table.from_batches([batch]).select(["src", "dst"]).filter(pa.array(jac >= threshold))
             if writer is None:
