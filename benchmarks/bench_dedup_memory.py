@@ -130,8 +130,8 @@ def main() -> None:
             runs = (("before", old), ("after", REPO)) if n < a.after_only_from else (("after", REPO),)
             for label, code in runs:
                 warehouse = Path(tmp) / f"wh-{label}-{n}"
-                make_warehouse(warehouse, n)
                 shutil.rmtree(Path(tmp) / f"wh-before-{n}", ignore_errors=True)  # disk: one warehouse at a time
+                make_warehouse(warehouse, n)
                 for asset in ("dedup_signatures", "dedup_clusters"):
                     results[label, asset] = run_child(code, asset, warehouse)
                     print(n, label, asset, results[label, asset], flush=True)
