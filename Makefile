@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip --disable-pip-version-check
 INSTALL = install --progress-bar off -c constraints.txt
 
-.PHONY: demo test install constraints bench bench-peer-venv ui clean
+.PHONY: demo test lint install constraints bench bench-peer-venv ui clean
 
 # The environment is rebuilt from scratch whenever the declared dependencies (pyproject.toml) or the
 # pinned versions (constraints.txt) change, so a stale .venv cannot hide a broken install.
@@ -28,6 +28,10 @@ demo: install            ## materialize the bundled sample crawl into ./warehous
 
 test: install            ## the test suite (real Dagster, Delta, DuckDB, fastText on the bundled sample)
 	$(BIN)/python -m pytest -q
+
+lint: install            ## ruff (style, bugs, complexity <= 12) and mypy over the package; settings in pyproject.toml
+	$(BIN)/ruff check corpus_assets tests benchmarks scripts
+	$(BIN)/mypy
 
 # Regenerate constraints.txt after changing a range in pyproject.toml: resolve the newest versions
 # allowed, in a throwaway environment, with the s3 extra so its pins are recorded too.

@@ -3,7 +3,7 @@
     python benchmarks/bench_extraction.py [--evaldata JSON] [--source DIR] [--peer-python PATH]
                                           [--no-variants] [--out benchmarks/results/extraction.md]
 
-Test set: trafilatura's evaluation data (`/work/shared/data/extraction/trafilatura-evaldata.json`):
+Test set: trafilatura's evaluation data (`benchmarks/data/trafilatura-evaldata.json`, Apache-2.0, from adbar/trafilatura's tests):
 for each URL, snippets a good main-text extraction must contain (`with`) and must not contain
 (`without`). The pages are taken from the WARC files of the sample crawl (every crawl under
 `--source`), decoded with our charset logic (`corpus_assets.core.charset.decode_html`) and the SAME
@@ -55,8 +55,8 @@ from corpus_assets.core.ingest.charset import decode_html  # noqa: E402
 from corpus_assets.core.ingest.extract import extract_main_text  # noqa: E402
 from corpus_assets.core.ingest.warc_reader import iter_records  # noqa: E402
 
-DEFAULT_EVALDATA = "/work/shared/data/extraction/trafilatura-evaldata.json"
-DEFAULT_SOURCE = "/work/shared/data/sample-crawl"
+DEFAULT_EVALDATA = str(Path(__file__).resolve().parent / "data" / "trafilatura-evaldata.json")
+DEFAULT_SOURCE = str(Path(__file__).resolve().parents[1] / "data" / "sample-crawl")
 DEFAULT_PEER_PYTHON = str(REPO / "benchmarks" / "peer" / ".venv" / "bin" / "python")  # make bench-peer-venv
 PEER_TIMEOUT_S = 1.0
 

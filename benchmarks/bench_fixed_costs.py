@@ -127,7 +127,6 @@ def warehouse_costs(warehouse: Path, repeat: int) -> list[str]:
 
     import corpus_assets.core.checks.expectations as ex
     from corpus_assets.core.lake.delta_tables import read_partition, replace_partition
-    from corpus_assets.core.ingest.documents import DOCUMENTS_SCHEMA
     from corpus_assets.core.stages import corpus_frame
     from corpus_assets.defs.corpus.assets import CORPUS_SOURCE_COLUMNS
 

@@ -48,7 +48,7 @@ def bench_documents(source: CrawlSource, crawl: str, files: list[str], extractor
     langid = LanguageIdentifier()
     stats = ShardStats()
     started = time.perf_counter()
-    for batch in iter_shard_documents(source, Shard(crawl, 0, len(files) - 1), files,
+    for _batch in iter_shard_documents(source, Shard(crawl, 0, len(files) - 1), files,
                                       DocumentSettings(extractor=extractor), stats, langid, progress=lambda m: None):
         pass
     return stats, time.perf_counter() - started
@@ -80,7 +80,7 @@ def bench_peer(peer_python: str, crawl_dir: Path) -> tuple[int, float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", default=str(REPO.parent / "shared" / "data" / "sample-crawl"))
+    parser.add_argument("--source", default=str(REPO / "data" / "sample-crawl"))
     parser.add_argument("--crawl", default="CC-SAMPLE-2026-03")
     parser.add_argument("--extractor", default="resiliparse")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)

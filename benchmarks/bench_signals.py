@@ -3,7 +3,7 @@
     python benchmarks/bench_signals.py [CRAWL_DIR] [--config configs/filters.yaml] [--repeat 3]
                                        [--blocklist-archive url_filterblacklistsv0_3_0.tar.gz]
 
-CRAWL_DIR defaults to /work/shared/data/sample-crawl/crawl-data/CC-SAMPLE-2026-03.  Every
+CRAWL_DIR defaults to the bundled sample's data/sample-crawl/crawl-data/CC-SAMPLE-2026-03.  Every
 HTML response record of every ``*.warc.gz`` under it is decoded and run through resiliparse
 main-content extraction (not timed), languages are identified with fastText lid.176 when the
 model is available (not timed), then ``compute_signals`` and ``decide`` are timed (best of
@@ -39,7 +39,7 @@ from corpus_assets.core.privacy.pii import mask_pii, mask_pii_column  # noqa: E4
 from corpus_assets.core.safety.blocklist import UrlBlocklist  # noqa: E402
 from corpus_assets.core.safety.tags import compute_safety  # noqa: E402
 
-DEFAULT_CRAWL = "/work/shared/data/sample-crawl/crawl-data/CC-SAMPLE-2026-03"
+DEFAULT_CRAWL = str(Path(__file__).resolve().parents[1] / "data" / "sample-crawl" / "crawl-data" / "CC-SAMPLE-2026-03")
 
 
 def _lid_model():

@@ -6,7 +6,7 @@
                                       [--spotcheck benchmarks/results/zh_spotcheck.md]
 
 One process, Polars pinned to one thread, so every figure is per core. Over all WARC files of the
-crawl (default: CC-SAMPLE-2026-03 of the shared sample crawl):
+crawl (default: CC-SAMPLE-2026-03 of the bundled sample crawl):
 
   documents   iter_shard_documents (WARC read, charset, resiliparse extraction, fastText lid.176),
               all files as one shard, record batches of 2,000 rows as the asset writes them
@@ -64,7 +64,7 @@ from corpus_assets.core.ingest.shards import Shard  # noqa: E402
 from corpus_assets.core.corpus.corpus_table import corpus_frame  # noqa: E402
 from corpus_assets.core.quality.signals_table import SIGNALS_INPUT, signals_frame  # noqa: E402
 
-DEFAULT_SOURCE = "/work/shared/data/sample-crawl"
+DEFAULT_SOURCE = str(Path(__file__).resolve().parents[1] / "data" / "sample-crawl")
 DEFAULT_PEER_PYTHON = str(REPO / "benchmarks" / "peer" / ".venv" / "bin" / "python")  # make bench-peer-venv
 PEER_SCRIPT = REPO / "benchmarks" / "peer" / "peer_datatrove_fineweb.py"
 CORPUS_SOURCE_COLUMNS = ["doc_id", "crawl", "shard", "url", "url_host", "fetch_time", "warc_path",

@@ -39,6 +39,8 @@ from corpus_assets.core.ingest.langid import LanguageIdentifier  # noqa: E402
 from corpus_assets.core.mixtures.select import ROW_SCHEMA as MIXTURE_ROW_SCHEMA, SHARE_TOLERANCE  # noqa: E402
 from corpus_assets.core.privacy.pii import PII_TYPES  # noqa: E402
 from corpus_assets.core.quality.signals import SIGNAL_SCHEMA  # noqa: E402
+from corpus_assets.core.scoring.ratings_table import MAX_RATER_CHARS  # noqa: E402
+from corpus_assets.core.scoring.sheets import MAX_RATING, MIN_RATING, RATINGS_SCHEMA  # noqa: E402
 
 OUT_DIR = ROOT / "corpus_assets" / "expectations"
 
@@ -436,6 +438,29 @@ def mixtures_suite() -> dict:
         custom_checks={"doc_ids_exist_in_corpus": "membership"})
 
 
+def quality_ratings_suite() -> dict:
+    return suite("quality_ratings", {
+        "schema": (True, "the rating columns exist with their types", [
+            column_set(list(RATINGS_SCHEMA), "doc_id, rater, rating, note, rated_at, source_file"),
+            *types(RATINGS_SCHEMA)]),
+        "ratings": (True, f"every row is a rating from {MIN_RATING} to {MAX_RATING} of a document by a named rater, "
+                          "from a named sheet", [
+            *not_null("doc_id", "rater", "rating", "rated_at", "source_file"),
+            expect("expect_column_values_to_match_regex", column="doc_id", regex=DOC_ID_REGEX),
+            expect("expect_column_values_to_be_between", "the rubric's scale (docs/rating-rubric.md)",
+                   column="rating", min_value=MIN_RATING, max_value=MAX_RATING),
+            expect("expect_column_value_lengths_to_be_between", "a rater's name", column="rater",
+                   min_value=1, max_value=MAX_RATER_CHARS),
+            expect("expect_column_values_to_match_regex", "<sheet name>#sha256:<16 hex digits of its content>",
+                   column="source_file", regex=r"#sha256:[0-9a-f]{16}\Z")]),
+        "imported_once": (True, "re-importing a sheet adds nothing: one row per document, rater and sheet content", [
+            expect("expect_compound_columns_to_be_unique", column_list=["doc_id", "rater", "source_file"])]),
+        "membership": (True, "every rated doc_id is a document of the warehouse", []),
+    }, notes="People's ratings (corpus rate import / serve, corpus demo's starter set): appended, never rewritten; "
+             "each rater's latest rating of a document counts.",
+        custom_checks={"doc_ids_exist_in_documents": "membership"})
+
+
 def build_suites() -> dict[str, dict]:
     labels = sorted(set(LanguageIdentifier().labels)) + [UNDETERMINED_LANG]
     return {
@@ -445,6 +470,7 @@ def build_suites() -> dict[str, dict]:
         "corpus": corpus_suite(labels),
         "dedup_clusters": dedup_clusters_suite(),
         "mixtures": mixtures_suite(),
+        "quality_ratings": quality_ratings_suite(),
     }
 
 

@@ -19,10 +19,10 @@ from corpus_assets.core.quality.filter_config import (
     parse_filter_config,
 )
 from corpus_assets.core.quality.signals import SIGNAL_SCHEMA, compute_signals
+from text_fixtures import FIXTURES, LANG_OF
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "filters.yaml"
-from text_fixtures import FIXTURES, LANG_OF
 CLEAN = [n for n in LANG_OF if not n.startswith("low")]
 
 

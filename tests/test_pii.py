@@ -151,7 +151,7 @@ def test_real_snippets(row):
 def test_real_snippets_cover_every_type():
     types = set()
     for r in _snippets():
-        for s, e, t in find_pii(r["text"]):
+        for _s, _e, t in find_pii(r["text"]):
             types.add(t)
     assert {"email", "phone", "ip", "card"} <= types
 
@@ -176,7 +176,7 @@ def test_empty_and_plain():
 def test_spans_do_not_overlap():
     text = "Tel.: +49 (0)30-212 341-253 E-Mail: presse@wind-energie.de IBAN DE89 3704 0044 0532 0130 00"
     spans = find_pii(text)
-    for (s1, e1, _), (s2, e2, _) in zip(spans, spans[1:]):
+    for (_s1, e1, _), (s2, _e2, _) in zip(spans, spans[1:]):
         assert e1 <= s2
 
 
@@ -194,7 +194,7 @@ def test_validators():
 def test_patterns_are_rust_compatible():
     """Every candidate pattern must compile in Polars (Rust regex) as well as in Python."""
     s = pl.Series(["x"])
-    for name, pat in PATTERNS.items():
+    for pat in PATTERNS.values():
         re.compile(pat)
         s.str.extract_all(pat)  # raises on unsupported syntax
 

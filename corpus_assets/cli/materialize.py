@@ -56,7 +56,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", action="store_true", help="show Dagster's run logs (errors with tracebacks)")
 
 
-def materialize(args) -> MaterializeResult:
+def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = None) -> MaterializeResult:
+    """Run the phases; `after_ingest(warehouse, failed_shards)` runs between ingest and dedup (the demo imports
+    the starter ratings there, so every later phase, the quality model's included, sees them)."""
     from corpus_assets.cli.instance import open_instance, prepare_dagster_home
     from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
                                           run_partitions, worker_pool)
@@ -132,6 +134,7 @@ def materialize(args) -> MaterializeResult:
 
     with worker_pool(args.workers, env) as pool:
         run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
+                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None,
                    lambda: stale_boilerplate(warehouse, keys))
     stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
@@ -176,11 +179,14 @@ def stale_boilerplate(warehouse: str, keys: list[str]) -> list[str]:
 
 
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
-               mixture_keys: Callable[[], list[str]] = list, stale_boilerplate: Callable[[], list[str]] = list) -> list[str]:
+               mixture_keys: Callable[[], list[str]] = list,
+               after_ingest: Callable[[set[str]], None] | None = None,
+               stale_boilerplate: Callable[[], list[str]] = list) -> list[str]:
     """Ingest runs (then dedup signatures again for the shards whose host boilerplate grew with the shards
     ingested after them), then the global dedup run, then corpus runs for the shards that ingested and the
     shards whose duplicates changed, then the summary run, then, when every shard succeeded, one run per
-    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards."""
+    mixture of `mixture_keys()` (asked after the corpus is published); returns the affected shards.
+    `after_ingest(failed_shards)` runs once the ingest runs are done."""
     failed: set[str] = set()
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
@@ -189,6 +195,8 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
         if rehash:
             print(f"re-hashing {len(rehash)} shard(s) whose hosts' boilerplate grew with later shards", flush=True)
             failed |= {o.partition for o in run(rehash, REHASH, "ingest_shard") if not o.success}
+    if after_ingest:
+        after_ingest(failed)
     affected: list[str] = []
     if plan.dedup:
         print("deduplicating across all shards and crawls", flush=True)

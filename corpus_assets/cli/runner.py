@@ -79,7 +79,7 @@ def run_partition(partition: str | None, asset_names: list[str], run_config: dic
         dg.reconstructable(JOB_FACTORIES[job_name]), instance=instance, run_config=run_config, tags=tags,
         asset_selection=[dg.AssetKey(name) for name in asset_names], raise_on_error=False,
     )
-    metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)
+    metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)  # type: ignore[union-attr]
                 for event in result.get_asset_materialization_events()}
     error = "" if result.success else first_failure(result)
     return RunOutcome(partition or job_name, result.success, time.perf_counter() - started, result.run_id, error, metadata)
@@ -155,10 +155,10 @@ def register_partitions(instance: dg.DagsterInstance, keys: Iterable[str]) -> li
     """Add the keys that are not yet registered; return those added."""
     from corpus_assets.defs.sources.partitions import warc_shards
 
-    known = set(instance.get_dynamic_partitions(warc_shards.name))
+    known = set(instance.get_dynamic_partitions(warc_shards.name))  # type: ignore[arg-type]
     new = [key for key in keys if key not in known]
     if new:
-        instance.add_dynamic_partitions(warc_shards.name, new)
+        instance.add_dynamic_partitions(warc_shards.name, new)  # type: ignore[arg-type]
     return new
 
 

@@ -10,7 +10,7 @@ from corpus_assets.core.checks.suites import suite_spec
 def column_schema(table: str) -> dg.TableSchema:
     """The columns the table's suite requires, with the types it checks (when it checks one)."""
     schema = [e["kwargs"] for e in suite_spec(table)["expectations"] if (e.get("meta") or {}).get("check") == "schema"]
-    columns = next((kwargs["column_set"] for kwargs in schema if "column_set" in kwargs), [])
+    columns: list[str] = next((kwargs["column_set"] for kwargs in schema if "column_set" in kwargs), [])
     types = {kwargs["column"]: kwargs.get("type_") or "|".join(kwargs.get("type_list") or [])[:40]
              for kwargs in schema if "column" in kwargs}
     return dg.TableSchema(columns=[dg.TableColumn(name, types.get(name, "")) for name in columns])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping
 
 import polars as pl
 
@@ -98,7 +98,7 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
                 {"documents": ("doc_id",)}, _doc_ids_match("documents")),
     CustomCheck("doc_ids_match_signals", "exactly the signal rows of the partition have decisions (1:1 doc_ids)",
                 {"signals": ("doc_id",)}, _doc_ids_match("signals")),
-    CustomCheck("doc_ids_exist_in_documents", "every clustered doc_id exists in documents",
+    CustomCheck("doc_ids_exist_in_documents", "every doc_id exists in documents",
                 {"documents": ("doc_id",)}, _doc_ids_exist_in("documents")),
     CustomCheck("doc_ids_exist_in_corpus", "every doc_id of the mixture is a corpus document "
                 "(of the corpus version the build read, when the context gives it)",
@@ -106,9 +106,13 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
 ]}
 
 
+def _collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
 def run_custom_checks(table: str, frame: pl.DataFrame | pl.LazyFrame,
                       others: Mapping[str, pl.DataFrame | pl.LazyFrame],
-                      checks: Sequence[str] | None = None) -> SuiteResult:
+                      checks: Iterable[str] | None = None) -> SuiteResult:
     """Run the suite's custom cross-table checks (or ``checks``) on ``frame`` against ``others``.
 
     A check whose other table is not in ``others`` is reported as skipped; one that raises is
@@ -131,7 +135,7 @@ def run_custom_checks(table: str, frame: pl.DataFrame | pl.LazyFrame,
             outcomes.append(_custom_outcome(check, True, skipped=f"needs table {', '.join(lacking)}"))
             continue
         try:
-            tables = {t: (others[t].collect() if isinstance(others[t], pl.LazyFrame) else others[t]) for t in check.needs}
+            tables = {t: _collected(others[t]) for t in check.needs}
             outcomes.append(check.run(frame, tables))
         except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, not a crash
             outcomes.append(_custom_outcome(check, False, error=f"{type(exc).__name__}: {exc}"))

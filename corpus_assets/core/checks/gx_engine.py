@@ -154,7 +154,7 @@ def _run_gx(configs: Sequence[tuple[int, dict]], pdf: "pd.DataFrame", index_colu
     by_position = {i: cfg for i, cfg in configs}
     out: dict[int, CheckOutcome] = {}
     for res in validation.results:
-        position = (res.expectation_config.meta or {}).get("_position")
+        position: int = (res.expectation_config.meta or {})["_position"]  # set on every config by _run_gx
         cfg = by_position[position]
         out[position] = _outcome_from_gx(cfg, res, index_column, frame_name)
     return out

@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import great_expectations as gx
 
 SUITES_DIR = package_path("expectations")
-TABLES: tuple[str, ...] = ("documents", "signals", "decisions", "corpus", "dedup_clusters", "mixtures")
+TABLES: tuple[str, ...] = ("documents", "signals", "decisions", "corpus", "dedup_clusters", "mixtures", "quality_ratings")
 ENGINE_KEY = "corpus_assets"
 
 

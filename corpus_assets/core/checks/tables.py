@@ -36,7 +36,7 @@ def read_table(warehouse_root: str | os.PathLike[str], table: str, partition: Ma
     for column, value in keys.items():
         term = ds.field(column) == value
         expression = term if expression is None else expression & term
-    return pl.from_arrow(dataset.to_table(columns=columns, filter=expression))
+    return pl.from_arrow(dataset.to_table(columns=columns, filter=expression))  # type: ignore[return-value]
 
 
 def is_partitioned(warehouse_root: str | os.PathLike[str], table: str,

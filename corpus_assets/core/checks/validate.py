@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from typing import Any, Mapping
 
 import polars as pl
@@ -44,8 +45,22 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
     parameters.update(context.get("parameters") or {})
 
     outcomes: dict[int, CheckOutcome] = {}
+    frame, derived_errors = _add_derived_columns(frame, settings)
+    frames, frame_errors = _derived_frames(frame, settings, dict(context.get("tables") or {}))
+    text_columns = [c for c in settings.text_columns if c in frame.columns]
+    groups = _group_expectations(table, configs, frame, frames, text_columns, context, flags,
+                                 derived_errors, frame_errors, outcomes)
+    outcomes.update(_run_groups(groups, frame, frames, text_columns, settings, parameters))
 
-    # derived columns (Polars SQL expressions)
+    ordered = [outcomes[i] for i in range(len(configs))]
+    result = SuiteResult(table, all(o.success for o in ordered), ordered, partition, frame.height,
+                         time.perf_counter() - started)
+    custom = run_custom_checks(table, frame, others or {}, checks=settings.custom_checks)
+    return result.merged(custom) if custom.outcomes else result
+
+
+def _add_derived_columns(frame: pl.DataFrame, settings: SuiteSettings) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The suite's derived columns (Polars SQL expressions) added to ``frame``, and the error of each that failed."""
     derived_errors: dict[str, str] = {}
     additions = []
     for name, sql in settings.derived_columns.items():
@@ -56,18 +71,28 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
             derived_errors[name] = f"derived column {name} = {sql!r} failed: {exc}"
     if additions:
         frame = frame.with_columns(additions)
+    return frame, derived_errors
 
-    # derived frames (Polars SQL queries over the table)
+
+def _derived_frames(frame: pl.DataFrame, settings: SuiteSettings,
+                    tables: dict[str, Any]) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
+    """The suite's derived frames (Polars SQL queries over the table), and the error of each that failed."""
     frames: dict[str, pl.DataFrame] = {}
     frame_errors: dict[str, str] = {}
-    tables = dict(context.get("tables") or {})
     for name, fspec in settings.derived_frames.items():
         try:
             frames[name] = pl.SQLContext(frames={"self": frame, **tables}).execute(fspec["sql"], eager=True)
         except Exception as exc:  # noqa: BLE001
             frame_errors[name] = f"derived frame {name} failed: {exc}"
+    return frames, frame_errors
 
-    text_columns = [c for c in settings.text_columns if c in frame.columns]
+
+def _group_expectations(table: str, configs: list[dict], frame: pl.DataFrame, frames: dict[str, pl.DataFrame],
+                        text_columns: list[str], context: Mapping[str, Any], flags: dict[str, bool],
+                        derived_errors: dict[str, str], frame_errors: dict[str, str],
+                        outcomes: dict[int, CheckOutcome]) -> dict[str, list[tuple[int, dict]]]:
+    """Expectations grouped by the frame they run on ("rows", "text", "text-whole" or a derived frame);
+    those that cannot run (context lacks a flag, missing frame or column) get their outcome in ``outcomes``."""
     groups: dict[str, list[tuple[int, dict]]] = {}
     for i, cfg in enumerate(configs):
         meta = cfg.get("meta") or {}
@@ -100,7 +125,13 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
         else:
             group = target
         groups.setdefault(group, []).append((i, cfg))
+    return groups
 
+
+def _run_groups(groups: dict[str, list[tuple[int, dict]]], frame: pl.DataFrame, frames: dict[str, pl.DataFrame],
+                text_columns: list[str], settings: SuiteSettings, parameters: dict[str, Any]) -> dict[int, CheckOutcome]:
+    """Run each group of expectations through GX; text columns only where needed, in chunks for map expectations."""
+    outcomes: dict[int, CheckOutcome] = {}
     if "rows" in groups:
         narrow = frame.with_columns([pl.lit(None, dtype=frame.schema[c]).alias(c) for c in text_columns])
         outcomes.update(run_group(groups["rows"], lambda: to_pandas(narrow), settings.index_column, parameters, "rows"))
@@ -113,20 +144,15 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
         mostly = {i: (cfg.get("kwargs") or {}).get("mostly") for i, cfg in groups["text"]}
         slices = frame.select(text_keep).iter_slices(TEXT_CHUNK_ROWS) if frame.height else [frame.select(text_keep)]
         for piece in slices:
-            part = run_group(groups["text"], lambda: to_pandas(piece), settings.index_column, parameters, "rows")
+            part = run_group(groups["text"], partial(to_pandas, piece), settings.index_column, parameters, "rows")
             for i, o in part.items():
                 merged[i] = merge_chunk(merged[i], o, mostly[i]) if i in merged else o
         outcomes.update(merged)
     for name, derived in frames.items():
         if name in groups:
             index = settings.derived_frames[name].get("index_column")
-            outcomes.update(run_group(groups[name], lambda: to_pandas(derived), index, parameters, name))
-
-    ordered = [outcomes[i] for i in range(len(configs))]
-    result = SuiteResult(table, all(o.success for o in ordered), ordered, partition, frame.height,
-                         time.perf_counter() - started)
-    custom = run_custom_checks(table, frame, others or {}, checks=settings.custom_checks)
-    return result.merged(custom) if custom.outcomes else result
+            outcomes.update(run_group(groups[name], partial(to_pandas, derived), index, parameters, name))
+    return outcomes
 
 
 def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None = None,

@@ -35,7 +35,7 @@ def check_warehouse(warehouse_root: str | os.PathLike[str], tables: Iterable[str
             parts = list(list_partitions(warehouse_root, table, storage_options))
             if partitions is not None:
                 wanted = [dict(p) for p in partitions]
-                parts = [p for p in parts if any(all(p.get(k) == v for k, v in w.items()) for w in wanted)]
+                parts = [p for p in parts if any(all(p.get(k) == v for k, v in w.items()) for w in wanted)]  # type: ignore[union-attr]
         else:
             parts = [None]
         for part in parts:

@@ -10,7 +10,7 @@ from corpus_assets.core.lake.sql import connect, named_queries
 def summarize_warehouse(warehouse_root: str, storage_options: dict | None = None) -> dict[str, pl.DataFrame]:
     """{"by_crawl", "by_language", "by_drop_reason"} frames over the warehouse's decisions and corpus."""
     con = connect(warehouse_root, storage_options)
-    return {name: pl.from_arrow(con.sql(query).to_arrow_table()) for name, query in named_queries("summary.sql").items()}
+    return {name: pl.from_arrow(con.sql(query).to_arrow_table()) for name, query in named_queries("summary.sql").items()}  # type: ignore[misc]
 
 
 def markdown_table(frame: pl.DataFrame, max_rows: int = 40) -> str:

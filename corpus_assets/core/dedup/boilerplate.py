@@ -54,12 +54,13 @@ def crawl_boilerplate(db: DedupDB, crawl_counts: Source, crawl: str, shard: str,
     """`url_host, line_hash` of the lines of `shard` whose documents over every shard of `crawl` in
     `crawl_counts` (the `host_line_counts` table, this shard's rows included) reach `min_docs`."""
     view = db.register("crawl_counts", crawl_counts)
-    return pl.from_arrow(db.con.execute(f"""
+    found = db.con.execute(f"""
         WITH mine AS (SELECT url_host, line_hash FROM {view} WHERE crawl = {_sql_str(crawl)} AND shard = {_sql_str(shard)})
         SELECT c.url_host, c.line_hash FROM {view} c SEMI JOIN mine USING (url_host, line_hash)
         WHERE c.crawl = {_sql_str(crawl)}
         GROUP BY c.url_host, c.line_hash HAVING sum(c.docs) >= {int(min_docs)}
-        ORDER BY c.url_host, c.line_hash""").to_arrow_table()).with_columns(pl.col("line_hash").cast(pl.Int64))
+        ORDER BY c.url_host, c.line_hash""").to_arrow_table()
+    return pl.DataFrame(found).with_columns(pl.col("line_hash").cast(pl.Int64))
 
 
 def stale_boilerplate_shards(counts: Source, boilerplate: Source, min_docs: int, memory_limit: str = "1GB") -> list[str]:

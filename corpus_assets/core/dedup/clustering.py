@@ -310,7 +310,7 @@ def _bucket_edges_sql(members: str, pairs: bool, new_docs: str | None = None) ->
 def _edges_from_buckets(db: DedupDB, view: str, table: str, shard_rows: int | None, pairs: bool = False) -> None:
     """Candidate edges of all buckets with >= 2 docs (stars, or pairs for verification), shard by shard."""
     con = db.con
-    n_rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+    n_rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]  # type: ignore[index]
     rows = shard_rows or _auto_shard_rows(db.memory_limit)
     n_shards = max(1, math.ceil(n_rows / rows))
     con.execute(f"CREATE TABLE {table} AS SELECT doc_id AS src, doc_id AS dst FROM {view} LIMIT 0")
@@ -378,7 +378,7 @@ def _components(db: DedupDB, edges: str, result: str) -> int:
         FROM (SELECT src AS doc_id FROM {edges} UNION SELECT dst FROM {edges})
         """
     )
-    n = con.execute("SELECT count(*) FROM nodes").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM nodes").fetchone()[0]  # type: ignore[index]
     uf = UnionFind(n)
     if n:
         reader = con.execute(
@@ -422,7 +422,7 @@ def _emit(db: DedupDB, query: str, output_path: str | os.PathLike | None) -> pl.
     if output_path is not None:
         db.con.execute(f"COPY ({query}) TO {_sql_str(os.fspath(output_path))} (FORMAT parquet)")
         return Path(output_path)
-    return pl.from_arrow(db.con.execute(query).to_arrow_table())
+    return pl.from_arrow(db.con.execute(query).to_arrow_table())  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- public API
@@ -455,7 +455,7 @@ def cluster_band_keys(
         bk = db.register("bk", band_keys)
         verify = signatures is not None and threshold is not None
         _edges_from_buckets(db, bk, "edges", shard_rows, pairs=verify)
-        if verify:
+        if signatures is not None and threshold is not None:
             _verify_edges(db, "edges", signatures, threshold, num_perm)
         _components(db, "edges", "result")
         return _emit(db, "SELECT * FROM result ORDER BY cluster_id, doc_id", output_path)
@@ -517,12 +517,12 @@ def cluster_incremental(
         if verify:
             con.execute("CREATE TABLE new_docs AS SELECT DISTINCT doc_id FROM new_k")
         con.execute(f"CREATE TABLE edges AS {_bucket_edges_sql('members', verify, 'new_docs' if verify else None)}")
-        if verify:
+        if signatures is not None and threshold is not None:
             _verify_edges(db, "edges", signatures, threshold, num_perm)
         stats = {
-            "new_rows": con.execute("SELECT count(*) FROM new_k").fetchone()[0],
-            "members": con.execute("SELECT count(*) FROM members").fetchone()[0],
-            "new_edges": con.execute("SELECT count(*) FROM edges").fetchone()[0],
+            "new_rows": con.execute("SELECT count(*) FROM new_k").fetchone()[0],  # type: ignore[index]
+            "members": con.execute("SELECT count(*) FROM members").fetchone()[0],  # type: ignore[index]
+            "new_edges": con.execute("SELECT count(*) FROM edges").fetchone()[0],  # type: ignore[index]
         }
         if existing_clusters is not None:
             oc = db.register("oldcl", existing_clusters)
@@ -558,7 +558,7 @@ def cluster_incremental(
                 )
             else:
                 full = changed
-        return IncrementalResult(changed=changed, clusters=full, stats=stats)
+        return IncrementalResult(changed=changed, clusters=full, stats=stats)  # type: ignore[arg-type]
 
 
 def pick_representatives(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from urllib.parse import urlparse
 
 from corpus_assets.core.ingest.errors import SourceError, SourceNotFound
@@ -113,5 +113,5 @@ class CrawlSource:
             except OSError as exc:
                 raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
         if self.scheme == "s3":
-            return self._s3.open(self.uri_of(rel_path))
-        return self._http.open(self.uri_of(rel_path))
+            return cast(BinaryIO, self._s3.open(self.uri_of(rel_path)))  # ResumingStream: read, tell, close
+        return cast(BinaryIO, self._http.open(self.uri_of(rel_path)))

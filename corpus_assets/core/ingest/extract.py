@@ -53,5 +53,5 @@ def extract_main_text(html: str, extractor: str = "resiliparse") -> tuple[str | 
         import trafilatura
 
         doc = trafilatura.bare_extraction(html, include_comments=False, with_metadata=False, fast=True)
-        text = (doc.text or "") if doc is not None else ""
+        text = (doc.text or "") if doc is not None else ""  # type: ignore[union-attr]  # a Document unless as_dict=True
     return (title.strip() if title else None), _BLANK_LINES.sub("\n\n", text).strip()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from corpus_assets.core.ingest.errors import SourceError, SourceNotFound, TransientSourceError
@@ -27,7 +27,7 @@ class HttpReader:
 
     def __init__(self, policy: RetryPolicy):
         self.policy = policy
-        self._session = None
+        self._session: Any = None  # requests.Session, imported on first use
         self._answered: set[str] = set()
 
     def open(self, url: str) -> ResumingStream:

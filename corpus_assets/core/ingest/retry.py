@@ -82,8 +82,7 @@ class ResumingStream:
         self._open_at, self._classify, self.what = open_at, classify, what
         self._budget = RetryBudget(policy, what)
         self.position = 0
-        self._stream: BinaryIO | None = None
-        self._stream = self._reopen()
+        self._stream: BinaryIO = self._reopen()
 
     def _reopen(self) -> BinaryIO:
         while True:

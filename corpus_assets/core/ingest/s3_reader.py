@@ -5,7 +5,7 @@ a missing key or denied access fails at once; SlowDown, 503/500 and timeouts are
 """
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from corpus_assets.core.ingest.errors import SourceError, SourceNotFound, TransientSourceError
 from corpus_assets.core.ingest.http_reader import CONNECT_TIMEOUT, READ_TIMEOUT
@@ -21,7 +21,7 @@ _TRANSIENT_MARKERS = ("slowdown", "reduce your request rate", "serviceunavailabl
 class S3Reader:
     def __init__(self, policy: RetryPolicy):
         self.policy = policy
-        self._fs = None
+        self._fs: Any = None  # s3fs.S3FileSystem, imported on first use
 
     def open(self, uri: str) -> ResumingStream:
         return ResumingStream(lambda offset: self._open_at(uri, offset), f"read {uri}", self.policy, read_error)

@@ -83,7 +83,7 @@ def iter_records(stream: BinaryIO, record_format: str = "warc", verify_digests: 
     pending: RawRecord | None = None  # a record's length is known when the next one starts
     last_pos = 0
     try:
-        for record in ArchiveIterator(reader, record_types=WarcRecordType.any_type, parse_http=False):
+        for record in ArchiveIterator(reader, record_types=WarcRecordType.any_type, parse_http=False):  # type: ignore[arg-type]  # read()-only, as fastwarc needs
             last_pos = record.stream_pos
             if pending is not None:
                 pending.length = record.stream_pos - pending.offset

@@ -54,7 +54,7 @@ def read_partition(table_uri: str, partition: dict[str, str], columns: list[str]
         return pl.concat(frames)
     schema = DeltaTable(table_uri, storage_options=storage_options or None).to_pyarrow_dataset().schema
     empty = pl.from_arrow(schema.empty_table())
-    return empty.select(columns) if columns else empty
+    return empty.select(columns) if columns else empty  # type: ignore[union-attr,return-value]
 
 
 def partition_files(table_uri: str, partition: dict[str, str], storage_options: dict[str, str] | None = None) -> list[str]:
@@ -78,7 +78,7 @@ def iter_file_batches(files: list[str], partition: dict[str, str], columns: list
     for batch in ds.dataset(files, format="parquet").to_batches(columns=file_columns, filter=filter_expression,
                                                                 batch_size=batch_rows):
         if batch.num_rows:
-            frame = pl.from_arrow(batch).with_columns(pl.lit(v, pl.String).alias(k) for k, v in partition.items())
+            frame = pl.from_arrow(batch).with_columns(pl.lit(v, pl.String).alias(k) for k, v in partition.items())  # type: ignore[union-attr]
             yield frame.select(columns) if columns else frame
 
 
@@ -110,8 +110,8 @@ def transform_partition(source_uri: str, target_uri: str, partition: dict[str, s
     empty = pl.from_arrow(DeltaTable(source_uri, storage_options=storage_options or None)
                           .to_pyarrow_dataset().schema.empty_table())
     if columns:
-        empty = empty.select(columns)
-    schema = transform(empty).to_arrow().schema
+        empty = empty.select(columns)  # type: ignore[union-attr]
+    schema = transform(empty).to_arrow().schema  # type: ignore[arg-type]
     replace_partition(target_uri, batches, schema, partition, storage_options)
     return written
 

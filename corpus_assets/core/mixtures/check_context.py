@@ -39,5 +39,5 @@ def partition_context(warehouse: str, name: str, storage_options: dict[str, str]
         return manifest_context(stored_build(warehouse, name, storage_options=storage_options).manifest)
     except MixtureBuildError as exc:
         log.warning("mixtures %s: %s", name, exc)
-        empty = {"spec_hash": None, "stages": [], "inputs": {"corpus": {"delta_version": None}}}
+        empty: dict[str, Any] = {"spec_hash": None, "stages": [], "inputs": {"corpus": {"delta_version": None}}}
         return {**manifest_context(empty), "versions": {}}

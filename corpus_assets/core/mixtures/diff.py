@@ -32,4 +32,4 @@ def diff_mixture_rows(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
             .join(added.group_by(by).agg(rows_added=pl.len(), tokens_added=pl.col("n_tokens").sum()), on=by, how="left")
             .join(removed.group_by(by).agg(rows_removed=pl.len(), tokens_removed=pl.col("n_tokens").sum()), on=by,
                   how="left")
-            .fill_null(0).cast(DIFF_SCHEMA).select(list(DIFF_SCHEMA)).sort(by))
+            .fill_null(0).cast(DIFF_SCHEMA).select(list(DIFF_SCHEMA)).sort(by))  # type: ignore[arg-type]

@@ -188,7 +188,7 @@ def _write_rows(stream: _RowStream, folder: Path, shard_rows: int, fmt: str, sta
             with open(path, "wb") as handle:
                 for piece in pieces:
                     buffer = io.BytesIO()
-                    pl.from_arrow(piece).write_ndjson(buffer)
+                    pl.from_arrow(piece).write_ndjson(buffer)  # type: ignore[union-attr]
                     handle.write(buffer.getvalue())
                     rows += piece.num_rows
         written.append(_file_entry(path, stage, rows))

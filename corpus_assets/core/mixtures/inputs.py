@@ -54,7 +54,7 @@ def open_corpus(corpus_uri: str, version: int | None = None, storage_options: di
         raise ValueError(f"{corpus_uri}: corpus has no {', '.join(missing)} column(s)")
     defaulted = {column: value for column, (_, value) in COLUMN_DEFAULTS.items() if column not in columns}
     extra = "".join(f", {COLUMN_DEFAULTS[column][0]} AS {column}" for column in defaulted)
-    duplicates = con.sql("SELECT count(*) - count(DISTINCT doc_id) FROM corpus_snapshot").fetchone()[0]
+    duplicates = con.sql("SELECT count(*) - count(DISTINCT doc_id) FROM corpus_snapshot").fetchone()[0]  # type: ignore[index]
     first_of_each = ""
     if duplicates:
         order = ", ".join([f'"{column}"' for column in partitions if column in columns] + ["text"])

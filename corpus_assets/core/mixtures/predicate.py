@@ -51,7 +51,7 @@ def validate_where(where: str) -> None:
         raise PredicateError(f"not a valid SQL predicate ({_first_line(exc)})") from exc
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise PredicateError("must be a single predicate, not SQL statements")
-    tree = json.loads(duckdb.connect().execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+    tree = json.loads(duckdb.connect().execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])  # type: ignore[index]
     if tree.get("error"):
         raise PredicateError(f"not a valid SQL predicate ({tree.get('error_message')})")
     node = tree["statements"][0]["node"]

@@ -103,7 +103,7 @@ def select_mixture(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, input_view
         frames.extend(stage_frames)
     rows = pl.concat(frames) if frames else pl.DataFrame(schema=ROW_SCHEMA)
     rows = rows.with_columns(mixture=pl.lit(spec.name), spec_hash=pl.lit(spec.spec_hash)).select(list(ROW_SCHEMA))
-    return Selection(rows.cast(ROW_SCHEMA), stages)
+    return Selection(rows.cast(ROW_SCHEMA), stages)  # type: ignore[arg-type]
 
 
 def check_predicates(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, stage_index: int, stage: StageSpec,
@@ -138,7 +138,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, stage: StageS
     excluded = ", ".join(f"count(*) FILTER (WHERE {'false' if source.synthetic else as_condition(source.where)})"
                          for source in stage.sources)
     counts = con.sql(f"SELECT {excluded} FROM {input_view} WHERE coalesce(synthetic, false)").fetchone()
-    return candidates, [int(count) for count in counts]
+    return candidates, [int(count) for count in counts]  # type: ignore[union-attr]
 
 
 def _select_stage(spec: MixtureSpec, stage_index: int, stage: StageSpec, candidates: pl.DataFrame,
@@ -251,7 +251,7 @@ def _enforce_caps(spec: MixtureSpec, stage: StageSpec, results: list[SourceResul
             break
     totals = [_taken_tokens(take, pool) for take, pool in zip(takes, pools)]
     for result, total in zip(results, totals):
-        if result.max_share is not None and sum(totals) and total / sum(totals) > result.max_share:
+        if result.max_share is not None and sum(totals) and total / sum(totals) > result.max_share:  # type: ignore[arg-type]
             raise MixtureBuildError(f"{spec.origin}: stage {stage.name}, source {result.source}: share "
                                     f"{total / sum(totals):.2%} exceeds max_share {result.max_share:.2%}")
 
@@ -264,7 +264,7 @@ def _rows_of(stage: StageSpec, result: SourceResult, pool: pl.DataFrame, take: _
     result.tokens = int(rows["n_tokens"].sum())
     result.rows = rows.height
     result.documents = rows["doc_id"].n_unique()
-    result.copies = int(rows["copy"].max()) + 1 if rows.height else 0
+    result.copies = int(rows["copy"].max()) + 1 if rows.height else 0  # type: ignore[arg-type]
     result.repeated_rows = rows.filter(pl.col("copy") > 0).height
     return rows
 

@@ -183,7 +183,7 @@ def parse_spec(data: Any, origin: str = "<spec>", base_dir: Path | None = None) 
         spec = MixtureSpec.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise MixtureSpecError(origin, _field_path(error["loc"]), _problem(error)) from None
+        raise MixtureSpecError(origin, _field_path(error["loc"]), _problem(error)) from None  # type: ignore[arg-type]
     _check_semantics(spec, origin)
     spec._origin = origin
     if spec.tokenizer != APPROX:
@@ -275,7 +275,7 @@ def _check_sources(sources: list[SourceSpec], path: str, fail, check_shares: boo
             for field in ("max_share", "min_spot_check_rating"):
                 if getattr(source, field) is not None:
                     fail(f"{path}[{j}].{field}", "only applies to a source with `synthetic: true`")
-        if check_shares and source.synthetic and source.weight / total > source.max_share + 1e-12:
+        if check_shares and source.synthetic and source.weight / total > source.max_share + 1e-12:  # type: ignore[operator]
             fail(f"{path}[{j}].max_share", f"synthetic source {source.name!r} would get {source.weight / total:.2%} "
                                           f"of the tokens (weight {source.weight:g} of {total:g}), above its "
                                           f"max_share {source.max_share:.2%}")

@@ -55,7 +55,7 @@ def enforce_min_spot_check_rating(mixture: str, stage: str, source: str, minimum
         raise MixtureBuildError(
             f"mixture {mixture}, stage {stage}, source {source}: requires a mean spot-check rating of at least "
             f"{minimum:g} but none of its documents has been rated (export a sample with `corpus mix spot-check`)")
-    mean = float(rated["rating"].mean())
+    mean = float(rated["rating"].mean())  # type: ignore[arg-type]
     figures = {"min_rating": minimum, "mean_rating": round(mean, 4), "ratings": rated.height,
                "documents_rated": rated["doc_id"].n_unique()}
     if mean < minimum:

@@ -82,7 +82,7 @@ def _quality_inputs(warehouse: str, spec: MixtureSpec, storage_options: dict[str
     models_uri = f"{warehouse}/quality_models"
     if table_exists(models_uri, storage_options):
         other["quality_models"] = {"delta_version": DeltaTable(models_uri, storage_options=storage_options or None).version()}
-    return ratings, other
+    return ratings, other  # type: ignore[return-value]
 
 
 def write_build(warehouse: str, build: MixtureBuild, storage_options: dict[str, str] | None = None) -> StoredBuild:
@@ -158,7 +158,7 @@ def build_status(warehouse: str, spec: MixtureSpec, storage_options: dict[str, s
     corpus_uri = f"{warehouse}/corpus"
     corpus_version = (DeltaTable(corpus_uri, storage_options=storage_options or None).version()
                       if table_exists(corpus_uri, storage_options) else None)
-    status = {"mixture": spec.name, "spec_hash": spec.spec_hash, "built_version": None,
+    status: dict[str, Any] = {"mixture": spec.name, "spec_hash": spec.spec_hash, "built_version": None,
               "corpus_version": None, "rows": None, "tokens": None, "status": "not built"}
     if latest is None:
         return status
@@ -205,7 +205,7 @@ def read_rows(warehouse: str, name: str, version: int | None = None,
     table = DeltaTable(mixtures_uri(warehouse), version=version, storage_options=storage_options or None)
     dataset = table.to_pyarrow_dataset(file_pruning_predicate=[(PARTITION_COLUMN, "=", name)])
     frame = pl.from_arrow(dataset.to_table(filter=ds.field(PARTITION_COLUMN) == name))
-    return frame.select(list(ROW_SCHEMA)).cast(ROW_SCHEMA) if frame.height else pl.DataFrame(schema=ROW_SCHEMA)
+    return frame.select(list(ROW_SCHEMA)).cast(ROW_SCHEMA) if frame.height else pl.DataFrame(schema=ROW_SCHEMA)  # type: ignore[union-attr,arg-type]
 
 
 def read_manifest_uri(uri: str) -> dict[str, Any]:

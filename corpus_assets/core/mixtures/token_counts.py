@@ -71,7 +71,7 @@ def _register_cache(con: duckdb.DuckDBPyConnection, cache_uri: str | None, token
                    SELECT c.doc_id, c.n_chars, any_value(c.n_tokens) AS n_tokens
                    FROM mixture_cache_rows c SEMI JOIN mixture_needed n ON c.doc_id = n.doc_id
                    WHERE c.tokenizer = $tokenizer GROUP BY c.doc_id, c.n_chars""", {"tokenizer": tokenizer_id})
-    return con.sql("SELECT count(*) FROM mixture_cached").fetchone()[0]
+    return con.sql("SELECT count(*) FROM mixture_cached").fetchone()[0]  # type: ignore[index]
 
 
 def _count(con: duckdb.DuckDBPyConnection, spec: MixtureSpec, n_chars: str) -> pa.Table:

@@ -105,7 +105,7 @@ def _reason_exprs(config: FilterConfig, columns: set[str]) -> list[pl.Expr]:
     if config.min_lang_score > 0 or any(s > 0 for s in min_scores.values()):
         thr = _threshold_expr(config.min_lang_score, min_scores, pl.Float64())
         score = pl.col("lang_score").cast(pl.Float64)
-        cond = (score.is_null() & (thr > 0)) | (score < thr).fill_null(False)
+        cond = (score.is_null() & (thr > 0)) | (score < thr).fill_null(False)  # type: ignore[operator]
         reasons.append(_reason(cond, LANG_SCORE_RULE))
 
     if config.safety_drop_tags and "safety_tags" in columns:
@@ -115,7 +115,7 @@ def _reason_exprs(config: FilterConfig, columns: set[str]) -> list[pl.Expr]:
             reasons.append(_reason(cond, f"{SAFETY_REASON_PREFIX}{tag}"))
 
     for name in RULES:
-        cond = _fails(name, config)
+        cond = _fails(name, config)  # type: ignore[assignment]
         if cond is not None:
             reasons.append(_reason(cond, name))
     return reasons

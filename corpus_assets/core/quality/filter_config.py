@@ -331,7 +331,7 @@ _REQUIRED = {"version": "required field is missing", "defaults": "required secti
 
 
 #: ``defaults``: every rule, optional (null or absent = rule off)
-_Rules = create_model(
+_Rules = create_model(  # type: ignore[call-overload]
     "_Rules", __base__=_Section, **{name: (Optional[_KIND_TYPES[rule.kind]], None) for name, rule in RULES.items()}
 )
 
@@ -455,8 +455,8 @@ def _config(file: _FilterFile, source: str) -> FilterConfig:
     tags = file.safety.drop_tags if file.safety is not None else None
     allowlist = file.language_allowlist
     return FilterConfig(
-        version=file.version,
-        defaults=file.defaults.model_dump(),
+        version=file.version,  # type: ignore[arg-type]
+        defaults=file.defaults.model_dump(),  # type: ignore[attr-defined]
         overrides=overrides,
         language_allowlist=tuple(dict.fromkeys(allowlist)) if allowlist is not None else None,
         min_lang_score=file.min_lang_score if file.min_lang_score is not None else 0.0,

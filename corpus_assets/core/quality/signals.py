@@ -187,6 +187,22 @@ def _dup_elements(items: list[str]) -> tuple[int, int]:
 _P = np.uint64(0x100000001B3)  # FNV-64 prime: n-gram key = key(n-1) * P + hash(token), mod 2**64
 
 
+def _top_ngram(kn: np.ndarray) -> tuple[int, int]:
+    """(position of the first occurrence of the most frequent n-gram key, its count)."""
+    sk = np.sort(kn)
+    starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
+    counts = np.diff(starts, append=sk.shape[0])
+    cnt = int(counts.max())
+    if cnt == 1:
+        return 0, cnt
+    top_keys = sk[starts[counts == cnt]]
+    if top_keys.shape[0] == 1:
+        return int(np.argmax(kn == top_keys[0])), cnt
+    if top_keys.shape[0] <= 16:
+        return int(np.argmax((kn[:, None] == top_keys[None, :]).any(axis=1))), cnt
+    return int(np.argmax(np.isin(kn, top_keys))), cnt
+
+
 def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_len: int) -> None:
     """Top 2/3/4-gram and duplicated 5..10-gram char fractions (datatrove definitions).
 
@@ -210,20 +226,7 @@ def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_
         kn = keys.get(n)
         if kn is None:
             break
-        sk = np.sort(kn)
-        starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
-        counts = np.diff(starts, append=sk.shape[0])
-        cnt = int(counts.max())
-        if cnt == 1:
-            pos = 0
-        else:
-            top_keys = sk[starts[counts == cnt]]
-            if top_keys.shape[0] == 1:
-                pos = int(np.argmax(kn == top_keys[0]))
-            elif top_keys.shape[0] <= 16:
-                pos = int(np.argmax((kn[:, None] == top_keys[None, :]).any(axis=1)))
-            else:
-                pos = int(np.argmax(np.isin(kn, top_keys)))
+        pos, cnt = _top_ngram(kn)
         gram_len = sum(map(len, toks[pos : pos + n])) + sep_len * (n - 1)
         out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
 
@@ -265,7 +268,7 @@ def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_
         out[f"gopher_dup_{n}gram_char_frac"] = rep / text_len
 
 
-def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:
+def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # noqa: C901 - one hot pass whose sections share a dozen intermediates
     """All SIGNAL_SCHEMA values for one document (a plain dict, name -> int/float)."""
     out = dict(_ZERO)
     if not text or text.isspace():

@@ -214,7 +214,7 @@ class BadWords:
                 by_lang.setdefault(c, []).append(i)
         for c, rows in by_lang.items():
             sub = texts.gather(rows).cast(pl.String).fill_null("")
-            flags = sub.str.contains(self._lists[c].prefilter).to_list()
+            flags = sub.str.contains(self._lists[c].prefilter).to_list()  # type: ignore[arg-type]
             for i, f in zip(rows, flags):
                 out[i] = bool(f)
         return out

@@ -15,4 +15,5 @@ One concern per module:
 * `registry`        versioned model files next to the warehouse, records for `quality_models`, activation
 * `thresholds`      token-weighted score percentiles per language, and which threshold applies
 * `sheets`          rating sheets: export, import validation, rows for `quality_ratings`
+* `ratings_table`   the Delta table `quality_ratings`: one import path (sheet files, the rating page), appended once
 """

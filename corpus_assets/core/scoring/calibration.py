@@ -35,7 +35,7 @@ class Calibrator:
         if self.method == "isotonic":
             out = np.interp(raw, self.params["x"], self.params["y"])
         elif self.method == "platt":
-            out = _sigmoid(self.params["a"] * _logit(raw) + self.params["b"])
+            out = _sigmoid(self.params["a"] * _logit(raw) + self.params["b"])  # type: ignore[operator,arg-type]
         elif self.method == "identity":
             out = raw
         else:

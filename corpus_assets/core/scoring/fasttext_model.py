@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class FastTextParams:
 class FastTextClassifier:
     """A trained model and how training went."""
 
-    model: object  # fasttext.FastText._FastText
+    model: Any  # fasttext.FastText._FastText
     lr_used: float
     epochs: int
     nan_retries: int  # restarts after "Encountered NaN" (the first in a fresh process at the same rate)
@@ -89,7 +90,8 @@ def _fasttext():
     return fasttext
 
 
-def train_classifier(texts: Sequence[str], labels: Sequence[int], params: FastTextParams = FastTextParams()) -> FastTextClassifier:
+def train_classifier(texts: Sequence[str], labels: Sequence[int] | np.ndarray,
+                     params: FastTextParams = FastTextParams()) -> FastTextClassifier:
     """Train on model texts (see `text.model_text`: one line each) with labels 0/1; both classes must occur."""
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
@@ -121,6 +123,7 @@ def train_classifier(texts: Sequence[str], labels: Sequence[int], params: FastTe
                 if "NaN" not in str(exc) or attempt == NAN_RETRIES + 1:
                     raise RuntimeError(f"fastText training failed at lr={args.lr}: {exc}") from exc
             args = replace(args, lr=args.lr * LR_BACKOFF)
+        raise AssertionError("unreachable: the last attempt returns or raises")
     finally:
         os.unlink(path)
 

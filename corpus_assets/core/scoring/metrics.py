@@ -103,7 +103,7 @@ def host_baseline_scores(train_hosts: Sequence[str], train_labels: np.ndarray, h
 
 def auc_by_group(groups: Sequence[str], labels: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
     """AUC within each group (e.g. language); None where a group has one class."""
-    groups = np.asarray(groups, dtype=object)
+    groups = np.asarray(groups, dtype=object)  # type: ignore[assignment]
     labels = np.asarray(labels)
     scores = np.asarray(scores, dtype=np.float64)
-    return {str(g): roc_auc(labels[groups == g], scores[groups == g]) for g in sorted(set(groups.tolist()))}
+    return {str(g): roc_auc(labels[groups == g], scores[groups == g]) for g in sorted(set(groups.tolist()))}  # type: ignore[attr-defined]

@@ -60,7 +60,7 @@ class QualityScorer:
         out = np.zeros(len(texts_for_model), dtype=np.float64)
         for key in set(keys.tolist()):
             idx = np.flatnonzero(keys == key)
-            out[idx] = predict_positive(self.models[key], [texts_for_model[i] for i in idx])
+            out[idx] = predict_positive(self.models[key], [texts_for_model[i] for i in idx])  # type: ignore[call-overload]
         return out
 
     def calibrate(self, raw: np.ndarray, langs: Sequence[str | None]) -> np.ndarray:

@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +36,8 @@ from corpus_assets.core.scoring.splits import unit_hashes
 
 SHEET_COLUMNS = ["doc_id", "url", "lang", "title", "excerpt", "rating", "note"]
 RATING_COLUMNS = ["doc_id", "rater", "rating", "note", "rated_at", "source_file"]
-RATINGS_SCHEMA = {"doc_id": pl.String, "rater": pl.String, "rating": pl.Int8, "note": pl.String,
-                  "rated_at": pl.Datetime("us", "UTC"), "source_file": pl.String}
+RATINGS_SCHEMA = pl.Schema({"doc_id": pl.String(), "rater": pl.String(), "rating": pl.Int8(), "note": pl.String(),
+                            "rated_at": pl.Datetime("us", "UTC"), "source_file": pl.String()})
 STRATEGIES = ("stratified", "uncertain")
 EXCERPT_CHARS = 1500
 MIN_RATING, MAX_RATING = 0, 5
@@ -173,13 +173,11 @@ class ParsedRatings:
     source_file: str
 
 
-def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater: str | None = None,
-                 rated_at: dt.datetime | None = None) -> ParsedRatings:
-    """Validate a rating sheet; every problem is a `SheetError` with one line, and nothing is accepted."""
-    path = Path(path)
-    if not path.is_file():
-        raise SheetError(f"{path}: no such file")
-    data = path.read_bytes()
+KnownDocIds = Collection[str] | Callable[[set[str]], Collection[str]]
+
+
+def _sheet_rows(path: Path, data: bytes, default_rater: str | None) -> list[dict]:
+    """The sheet's rows, once it is known to hold rows and have the required columns."""
     if not data.strip():
         raise SheetError(f"{path}: empty file")
     columns, rows = _read_rows(path, data)
@@ -190,8 +188,31 @@ def read_ratings(path: str | Path, known_doc_ids: Collection[str], default_rater
         if column not in columns:
             hint = " (or give a rater name)" if column == "rater" else ""
             raise SheetError(f"{path}: missing column {column!r}{hint}")
+    return rows
+
+
+def read_ratings(path: str | Path, known_doc_ids: KnownDocIds, default_rater: str | None = None,
+                 rated_at: dt.datetime | None = None) -> ParsedRatings:
+    """Validate a rating sheet; every problem is a `SheetError` with one line, and nothing is accepted."""
+    path = Path(path)
+    if not path.is_file():
+        raise SheetError(f"{path}: no such file")
+    return parse_ratings(path.read_bytes(), path, known_doc_ids, default_rater, rated_at)
+
+
+def parse_ratings(data: bytes, path: str | Path, known_doc_ids: KnownDocIds, default_rater: str | None = None,
+                  rated_at: dt.datetime | None = None) -> ParsedRatings:
+    """`read_ratings` of a sheet's content (`path` names it: format, messages, `source_file`).
+
+    `known_doc_ids`: the ids that may be rated, or a function from the sheet's doc ids to the known ones
+    among them (so a caller can look up only those in a large `documents` table)."""
+    path = Path(path)
+    rows = _sheet_rows(path, data, default_rater)
+    if callable(known_doc_ids):
+        known_doc_ids = known_doc_ids({str(row.get("doc_id") or "").strip() for row in rows} - {""})
     source_file = f"{path.name}#sha256:{hashlib.sha256(data).hexdigest()[:16]}"
     rated_at = rated_at or dt.datetime.now(dt.timezone.utc)
+    seen: dict[tuple[str, str], int]
     out, seen, unrated, unknown = [], {}, 0, []
     for number, row in enumerate(rows, start=1):
         doc_id = str(row.get("doc_id") or "").strip()

@@ -16,7 +16,7 @@ CORPUS_INPUTS = [dg.AssetKey(name) for name in ("documents", "decisions", "dedup
 
 
 def _latest_ids(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, int]:
-    return instance.event_log_storage.get_latest_storage_id_by_partition(
+    return instance.event_log_storage.get_latest_storage_id_by_partition(  # type: ignore[return-value]
         key, dg.DagsterEventType.ASSET_MATERIALIZATION)
 
 
@@ -51,10 +51,10 @@ def shards_to_publish(instance: dg.DagsterInstance, after: int | None) -> tuple[
     published = _latest_ids(instance, CORPUS)
     shards = set(stale_shards(instance, before=_run_start_id(instance, records[-1])))
     for record in records:
-        affected = record.asset_materialization.metadata.get("affected_partitions")
-        for shard in (affected.value if affected is not None else None) or []:
-            if published.get(shard, -1) < record.storage_id:
-                shards.add(shard)
+        affected = record.asset_materialization.metadata.get("affected_partitions")  # type: ignore[union-attr]
+        for shard in (affected.value if affected is not None else None) or []:  # type: ignore[union-attr]
+            if published.get(shard, -1) < record.storage_id:  # type: ignore[arg-type]
+                shards.add(shard)  # type: ignore[arg-type]
     return sorted(shards), records[-1].storage_id
 
 

@@ -108,7 +108,7 @@ def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSet
                           lambda: pq.ParquetFile(bands_path).iter_batches(100_000), BANDS_SCHEMA, partition, options)
         boilerplate = common.with_columns(crawl=pl.lit(shard.crawl), shard=pl.lit(partition["shard"]))
         replace_partition_frame(warehouse.table_uri("boilerplate_lines"), boilerplate, partition, options)
-        counted = db.con.execute("SELECT count(*) FROM shard_lines").fetchone()[0]
+        counted = db.con.execute("SELECT count(*) FROM shard_lines").fetchall()[0][0]
     seconds = time.perf_counter() - started
     yield dg.MaterializeResult(asset_key="dedup_signatures", metadata={
         "documents": totals["documents"], "minhash_status": status, "minhash_config": hasher.config_id,
@@ -195,7 +195,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
             result = cluster_incremental(files(previous), fuzzy_uri, files(new), memory_limit=config.memory_limit,
                                          temp_directory=tmp, signatures=signatures_uri if verify else None,
                                          threshold=threshold)
-            result.clusters.write_parquet(fuzzy_path)
+            result.clusters.write_parquet(fuzzy_path)  # type: ignore[union-attr]
         elif incremental:
             mode = "unchanged"
             pl.read_delta(fuzzy_uri, storage_options=options).write_parquet(fuzzy_path)

@@ -23,7 +23,7 @@ def built_spec_hash(instance: dg.DagsterInstance, name: str) -> str | None:
     """The spec hash of the latest materialization of the mixture `name` (None: never built)."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=MIXTURES, asset_partitions=[name]), limit=1).records
-    value = records[0].asset_materialization.metadata.get("spec_hash") if records else None
+    value = records[0].asset_materialization.metadata.get("spec_hash") if records else None  # type: ignore[union-attr]
     return None if value is None else str(value.value)
 
 
@@ -34,7 +34,7 @@ def mixture_specs_sensor(context: dg.SensorEvaluationContext, mixture_specs: Mix
     catalog = mixture_specs.scan()
     for error in catalog.errors.values():
         context.log.error(error)
-    added, removed = partition_changes(catalog, set(context.instance.get_dynamic_partitions(mixture_partitions.name)))
+    added, removed = partition_changes(catalog, set(context.instance.get_dynamic_partitions(mixture_partitions.name)))  # type: ignore[arg-type]
     requests = [dg.RunRequest(run_key=f"{name}@{spec.spec_hash}", partition_key=name)
                 for name, spec in catalog.specs.items()
                 if built_spec_hash(context.instance, name) != spec.spec_hash]

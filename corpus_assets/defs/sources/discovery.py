@@ -17,12 +17,12 @@ def new_shard_keys(cc_source: CommonCrawlSource, instance: dg.DagsterInstance,
     """(keys of shards not registered yet, files listed per crawl); nothing is new when the listed
     file counts equal `files_seen` (the sensor's cursor)."""
     shards = cc_source.planned_shards()
-    files = {}
+    files: dict[str, int] = {}
     for shard in shards:
         files[shard.crawl] = max(files.get(shard.crawl, 0), shard.end + 1)
     if files_seen is not None and files == files_seen:
         return [], files
-    known = set(instance.get_dynamic_partitions(warc_shards.name))
+    known = set(instance.get_dynamic_partitions(warc_shards.name))  # type: ignore[arg-type]
     return [shard.key for shard in shards if shard.key not in known], files
 
 
@@ -49,5 +49,5 @@ def daily_crawl_check(context: dg.ScheduleEvaluationContext, cc_source: CommonCr
     keys, _ = new_shard_keys(cc_source, context.instance)
     if not keys:
         return dg.SkipReason("no new WARC files in the configured crawls")
-    context.instance.add_dynamic_partitions(warc_shards.name, keys)
+    context.instance.add_dynamic_partitions(warc_shards.name, keys)  # type: ignore[arg-type]
     return [dg.RunRequest(run_key=key, partition_key=key) for key in keys]
