@@ -75,12 +75,15 @@ def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSet
     documents_uri, counts_uri = warehouse.table_uri("documents"), warehouse.table_uri("host_line_counts")
     files = partition_files(documents_uri, partition, options)
     hasher = dedup_settings.hasher()
-    with tempfile.TemporaryDirectory() as tmp, DedupDB(dedup_settings.memory_limit, tmp) as db:
-        lines = count_host_lines(iter_file_batches(files, partition, ["doc_id", "url_host", "text"], BATCH_ROWS), db)
-        replace_partition(counts_uri, lambda: (_with_partition(b, partition) for b in lines), COUNTS_SCHEMA,
-                          partition, options)
-        common = crawl_boilerplate(db, counts_uri, partition["crawl"], partition["shard"],
-                                   dedup_settings.boilerplate_min_docs)
+    with tempfile.TemporaryDirectory() as tmp:
+        with DedupDB(dedup_settings.memory_limit, tmp) as db:  # closed before pass 2: its memory comes back
+            lines = count_host_lines(iter_file_batches(files, partition, ["doc_id", "url_host", "text"], BATCH_ROWS),
+                                     db)
+            replace_partition(counts_uri, lambda: (_with_partition(b, partition) for b in lines), COUNTS_SCHEMA,
+                              partition, options)
+            common = crawl_boilerplate(db, counts_uri, partition["crawl"], partition["shard"],
+                                       dedup_settings.boilerplate_min_docs)
+            counted = db.con.execute("SELECT count(*) FROM shard_lines").fetchall()[0][0]
         by_host = {host: frozenset(hashes) for host, hashes in common.group_by("url_host").agg("line_hash").iter_rows()}
         totals = {"documents": 0, "boilerplate_lines_removed": 0, "band_rows": 0}
         status: dict[str, int] = {}
@@ -108,7 +111,6 @@ def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSet
                           lambda: pq.ParquetFile(bands_path).iter_batches(100_000), BANDS_SCHEMA, partition, options)
         boilerplate = common.with_columns(crawl=pl.lit(shard.crawl), shard=pl.lit(partition["shard"]))
         replace_partition_frame(warehouse.table_uri("boilerplate_lines"), boilerplate, partition, options)
-        counted = db.con.execute("SELECT count(*) FROM shard_lines").fetchall()[0][0]
     seconds = time.perf_counter() - started
     yield dg.MaterializeResult(asset_key="dedup_signatures", metadata={
         "documents": totals["documents"], "minhash_status": status, "minhash_config": hasher.config_id,
