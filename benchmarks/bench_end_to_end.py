@@ -230,11 +230,11 @@ class Measured:
     log: Path
 
 
-def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
-    """Run `command` to completion, stdout+stderr to `log`; CPU of the whole process tree via wait4."""
+def measure(command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> Measured:
+    """Run `command` to completion in `cwd`, stdout+stderr to `log`; CPU of the whole process tree via wait4."""
     with open(log, "w") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
         sampler = TreeSampler(process.pid)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -270,21 +270,25 @@ def table_rows(warehouse: Path, table: str) -> int:
 
 
 def run_ours(source: Path, crawl: str, files: int, records: int, workers: int | None, scratch: Path,
-             attempt: int = 1, dagster_yaml: Path | None = None) -> Result:
-    name = f"ours-{crawl}-w{workers or 'default'}"
+             attempt: int = 1, dagster_yaml: Path | None = None, code: Path = REPO, label: str = "ours") -> Result:
+    """`corpus materialize` of the code in `code` (this checkout, or the --before one)."""
+    name = f"{label}-{crawl}-w{workers or 'default'}"
     run_dir = scratch / "runs" / f"{name}-{attempt}"
     shutil.rmtree(run_dir, ignore_errors=True)
-    (run_dir / "dagster_home").mkdir(parents=True)
-    instance_config = dagster_yaml.read_text().replace("$DAGSTER_HOME", str(run_dir / "dagster_home")) if dagster_yaml else ""
-    (run_dir / "dagster_home" / "dagster.yaml").write_text(instance_config)
-    env = {**os.environ, "DAGSTER_HOME": str(run_dir / "dagster_home"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    run_dir.mkdir(parents=True)
+    env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
+    if dagster_yaml:  # else `corpus` makes <warehouse>/_dagster with the project's settings, as for a user
+        (run_dir / "dagster_home").mkdir()
+        instance_config = dagster_yaml.read_text().replace("$DAGSTER_HOME", str(run_dir / "dagster_home"))
+        (run_dir / "dagster_home" / "dagster.yaml").write_text(instance_config)
+        env["DAGSTER_HOME"] = str(run_dir / "dagster_home")
     command = [sys.executable, "-m", "corpus_assets.cli", "materialize", "--source", str(source), "--crawl", crawl,
                "--warehouse", str(run_dir / "warehouse"), "--shard-size", str(files)]
     if workers is not None:
         command += ["--workers", str(workers)]
     print(f"  {name} #{attempt}: corpus materialize ...", end=" ", flush=True)
-    run = measure(command, env, run_dir / "materialize.log")
+    run = measure(command, env, run_dir / "materialize.log", cwd=code)  # `-m` imports from the working directory first
     if run.returncode != 0:
         fail(name, run)
     result = Result(name, crawl, run, records, table_rows(run_dir / "warehouse", "documents"),
@@ -311,6 +315,28 @@ def run_peer(peer_python: Path, crawl_dir: Path, name: str, scratch: Path) -> Re
     kept = sum(1 for path in (out_dir / "out" / "output").glob("*.jsonl.gz") for _ in gzip.open(path, "rt"))
     print(f"{records} records, {kept} kept; CPU {run.cpu:.1f}s, wall {run.wall:.1f}s", flush=True)
     return Result(name, crawl_dir.name, run, records, records, {"kept": kept})
+
+
+def save_peer(path: Path, peer: tuple[Result, ...], started: datetime, loads: list[float]) -> None:
+    def plain(result: Result) -> dict:
+        measured = {k: (str(v) if isinstance(v, Path) else v) for k, v in result.measured.__dict__.items()}
+        return {**{k: v for k, v in result.__dict__.items() if k != "measured"}, "measured": measured}
+
+    path.write_text(json.dumps({"started": f"{started:%Y-%m-%dT%H:%MZ}", "ended": f"{datetime.now(timezone.utc):%H:%MZ}",
+                                "load": [min(loads or [0]), sum(loads) / max(len(loads), 1), max(loads or [0])],
+                                "runs": [plain(r) for r in peer]}, indent=1))
+
+
+def load_peer(path: Path, wait_s: float = 3600) -> tuple[tuple[Result, ...], str]:
+    deadline = time.monotonic() + wait_s
+    while not path.exists() and time.monotonic() < deadline:  # a --peer-only run alongside may still be measuring
+        time.sleep(10)
+    saved = json.loads(path.read_text())
+    runs = tuple(Result(**{**r, "measured": Measured(**{**r["measured"], "log": Path(r["measured"]["log"])})})
+                 for r in saved["runs"])
+    low, mean, high = saved["load"]
+    return runs, (f"the peer's runs: measured by `--peer-only` {saved['started']}-{saved['ended']} on the same machine, "
+                  f"alongside these runs (load min {low:.1f} / mean {mean:.1f} / max {high:.1f}), read from {path.name}")
 
 
 # -- report --------------------------------------------------------------------------------------
@@ -399,6 +425,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours per input and setting; the least CPU counts")
     parser.add_argument("--dagster-yaml", help="instance config for each fresh DAGSTER_HOME ($DAGSTER_HOME is replaced "
                         "by its path), to measure storage settings; default: an empty dagster.yaml as `corpus` makes")
+    parser.add_argument("--before", help="a checkout of the code before a change (e.g. `git archive REV | tar -x -C DIR`): "
+                        "its runs interleave with ours, labelled `before`, so both are measured under the same load")
+    parser.add_argument("--peer-only", metavar="JSON", help="measure only the peer and save its runs to JSON (to run it "
+                        "alongside a later `--peer-results JSON` run on a machine too loaded for one sequential run)")
+    parser.add_argument("--peer-results", metavar="JSON", help="take the peer's runs from a --peer-only file instead of "
+                        "running it again (the report says when they were measured)")
     parser.add_argument("--only-workers-1", action="store_true", help="skip the runs with the default worker count")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "end_to_end.txt"),
                         help="report file ('' for none)")
@@ -414,25 +446,45 @@ def main() -> None:
     source = scratch / "source"
     started = datetime.now(timezone.utc)
     load_before = os.getloadavg()
+    loads: list[float] = []
+    stop_load = threading.Event()
+
+    def sample_load() -> None:  # the 1-minute load average every 15 s, to report how loaded the machine was
+        while not stop_load.wait(15):
+            loads.append(os.getloadavg()[0])
+
+    threading.Thread(target=sample_load, daemon=True).start()
     code_state = git_state()
     try:
         shutil.rmtree(source, ignore_errors=True)
         generate_source(source, args.records)
         ours: dict[str, tuple[Result, Result]] = {}
-        settings = [1] if args.only_workers_1 else [1, None]
+        settings = [] if args.peer_only else [1] if args.only_workers_1 else [1, None]
         for workers in settings:
             label = f"--workers {workers}" if workers else f"default workers ({os.cpu_count()})"
-            one, two = [], []
+            codes = [("ours", REPO)] + ([("before", Path(args.before).resolve())] if args.before else [])
+            runs: dict[str, tuple[list, list]] = {name: ([], []) for name, _ in codes}
             for attempt in range(1, args.repeat + 1):  # interleaved, so drifting load hits both inputs alike
-                one.append(run_ours(source, ONE_FILE, 1, args.records, workers, scratch, attempt, dagster_yaml))
-                two.append(run_ours(source, TWO_FILES, 2, 2 * args.records, workers, scratch, attempt, dagster_yaml))
-            ours[label] = (best_of(one), best_of(two))
+                for name, code in codes:
+                    runs[name][0].append(run_ours(source, ONE_FILE, 1, args.records, workers, scratch, attempt,
+                                                  dagster_yaml, code, name))
+                    runs[name][1].append(run_ours(source, TWO_FILES, 2, 2 * args.records, workers, scratch, attempt,
+                                                  dagster_yaml, code, name))
+            for name, _ in codes:
+                ours[label if name == "ours" else f"{label}, code before the change ({args.before})"] = (
+                    best_of(runs[name][0]), best_of(runs[name][1]))
         peer = None
-        if peer_python is not None:
+        if args.peer_results:
+            peer, peer_note = load_peer(Path(args.peer_results))
+        elif peer_python is not None:
+            peer_started = datetime.now(timezone.utc)
             peer = (run_peer(peer_python, source / "crawl-data" / ONE_FILE, f"peer-{ONE_FILE}", scratch),
                     run_peer(peer_python, source / "crawl-data" / TWO_FILES, f"peer-{TWO_FILES}", scratch),
                     run_peer(peer_python, SAMPLE / "crawl-data", "peer-sample-distinct-pages", scratch))
+            if args.peer_only:
+                save_peer(Path(args.peer_only), peer, peer_started, loads)
     finally:
+        stop_load.set()
         if args.keep:
             print(f"scratch kept: {scratch}")
         else:
@@ -441,13 +493,19 @@ def main() -> None:
         f"bench_end_to_end {started:%Y-%m-%dT%H:%MZ}: `python benchmarks/bench_end_to_end.py`"
         f"{' --skip-peer' if peer is None else ''}; code {code_state}",
         f"machine: {os.cpu_count()} cores ({platform.machine()}), shared; load average at start "
-        f"{load_before[0]:.1f}, at end {os.getloadavg()[0]:.1f}; Python {platform.python_version()}",
+        f"{load_before[0]:.1f}, at end {os.getloadavg()[0]:.1f}, during the runs min {min(loads or [0]):.1f} / mean "
+        f"{sum(loads) / max(len(loads), 1):.1f} / max {max(loads or [0]):.1f}; Python {platform.python_version()}",
         f"input: {ONE_FILE} = 1 WARC file of {args.records} response records; {TWO_FILES} = 2 files of "
         f"{args.records} as one 2-file shard (cycled sample responses, distinct hosts per copy)",
-        "ours: `corpus materialize` (every asset + GX check, 3 phases, worker start-up), fresh warehouse and "
-        f"DAGSTER_HOME per run{' (dagster.yaml: ' + args.dagster_yaml + ')' if dagster_yaml else ''}; CPU = user+sys of the whole process tree (wait4); {args.repeat} runs per input and "
+        "ours: `corpus materialize` (every asset and check, every phase, worker start-up), fresh warehouse and "
+        f"Dagster instance per run{' (dagster.yaml: ' + args.dagster_yaml + ')' if dagster_yaml else ' (<warehouse>/_dagster, the project settings)'}; CPU = user+sys of the whole process tree (wait4); {args.repeat} runs per input and "
         "setting, interleaved, the one with the least CPU shown; the peer: one run per input",
     ]
+    if args.peer_results:
+        header_lines.append(peer_note)
+    if args.peer_only:
+        print(f"peer runs saved: {args.peer_only}")
+        return
     text = report(ours, peer, header_lines)
     print("\n" + text, end="")
     if args.out:

@@ -167,10 +167,22 @@ _COMPONENTS = [
     ("signals.py", "_dup_elements", "signals: duplicate lines/paragraphs"),
     ("signals.py", None, "signals: other quality signals"),
     ("pii.py", None, "PII"),  # split by caller below
+    ("privacy/candidates.py", None, "PII"),
+    ("privacy/detectors.py", None, "PII"),
+    ("privacy/validators.py", None, "PII"),
+    ("privacy/patterns.py", None, "PII"),
+    ("privacy/context.py", None, "PII"),
     ("safety.py", "_default_blocklist", "set-up: safety lists"),
     ("safety.py", "load", "set-up: safety lists"),
     ("safety.py", "_default_badwords", "set-up: safety lists"),
     ("safety.py", None, "safety (URL blocklist, bad words)"),
+    ("safety/list_files.py", None, "set-up: safety lists"),
+    ("safety/hash_sets.py", None, "set-up: safety lists"),
+    ("safety/badwords.py", None, "safety (URL blocklist, bad words)"),
+    ("safety/url_words.py", None, "safety (URL blocklist, bad words)"),
+    ("safety/blocklist.py", None, "safety (URL blocklist, bad words)"),
+    ("safety/tags.py", None, "safety (URL blocklist, bad words)"),
+    ("safety/urls.py", None, "safety (URL blocklist, bad words)"),
     ("decisions.py", None, "decisions"),
     ("filter_config.py", None, "decisions: filter config load"),
     ("dedup_text.py", "_char_map", "set-up: Unicode tables (dedup_text)"),
@@ -178,14 +190,28 @@ _COMPONENTS = [
     ("dedup_text.py", "text_hashes", "dedup signatures: text hash"),
     ("dedup_text.py", "boilerplate_line_hashes", "dedup signatures: boilerplate lines"),
     ("dedup_text.py", "remove_boilerplate_df", "boilerplate removal"),  # split by caller below
+    ("dedup/text.py", "_char_map", "set-up: Unicode tables (dedup_text)"),
+    ("dedup/text.py", "add_text_hash", "dedup signatures: text hash"),
+    ("dedup/text.py", "text_hashes", "dedup signatures: text hash"),
+    ("dedup/text.py", "boilerplate_line_hashes", "dedup signatures: boilerplate lines"),
+    ("dedup/text.py", "remove_boilerplate_df", "boilerplate removal"),  # split by caller below
+    ("dedup/text.py", None, "dedup signatures: text normalisation (text hash, boilerplate lines)"),
+    ("dedup/clusters.py", None, "dedup clustering (DuckDB)"),
     ("minhash.py", "_char_classes", "set-up: Unicode tables (minhash)"),
     ("minhash.py", None, "dedup signatures: MinHash"),
     ("clustering.py", None, "dedup clustering (DuckDB)"),
     ("dedup.py", None, "dedup clustering (DuckDB)"),
     ("expectations.py", None, "GX checks"),
+    ("gx_engine.py", None, "GX checks"),
+    ("validate.py", None, "checks: Polars engine, derived columns, cross-table"),
+    ("polars_engine.py", None, "checks: Polars engine, derived columns, cross-table"),
+    ("cross_table.py", None, "checks: Polars engine, derived columns, cross-table"),
     ("delta_tables.py", None, "Delta reads/writes"),
     ("documents.py", None, "documents: rows and Arrow batches"),
     ("stages.py", None, "signals/corpus frame assembly (Polars joins)"),
+    ("signals_table.py", None, "signals/corpus frame assembly (Polars joins)"),
+    ("corpus_table.py", None, "signals/corpus frame assembly (Polars joins)"),
+    ("corpus/summary.py", None, "summary (crawl_summary)"),
 ]
 _ASSETS = {"documents": "documents", "signals": "signals", "decisions": "decisions",
            "dedup_signatures": "dedup_signatures", "dedup_clusters": "dedup_clusters", "corpus": "corpus"}
@@ -194,7 +220,7 @@ _ASSETS = {"documents": "documents", "signals": "signals", "decisions": "decisio
 def _step(frames: list[tuple[str, str]]) -> str | None:
     """The asset or check this stack runs in (from the asset function or the check's table label)."""
     for fn, path in reversed(frames):
-        if path.endswith("defs/checks.py") and "_check" in fn:
+        if (path.endswith("defs/checks.py") or path.endswith("defs/expectation_checks.py")) and "_check" in fn:
             return "check"
         if "/corpus_assets/defs/" in path and fn in _ASSETS:
             return fn
@@ -217,6 +243,8 @@ def classify(stack: list[str]) -> str:
                     return "PII: masking in corpus" if step == "corpus" else "PII: counts in signals"
                 if label == "boilerplate removal":
                     return "boilerplate removal (corpus)" if step == "corpus" else "dedup signatures: boilerplate removal"
+                if label.startswith("checks:"):
+                    return label
                 if label == "GX checks" or step == "check":
                     return "GX checks"
                 return label
@@ -235,7 +263,7 @@ def classify(stack: list[str]) -> str:
         if any(fn in ("resolve_job_def", "reconstructable") or "repository_definition" in p for fn, p in frames):
             return "Dagster: definitions and job resolution"
         return "Dagster: execution (plan, steps, events, logs)"
-    if any("corpus_assets/runner.py" in p or "corpus_assets/cli.py" in p for _, p in frames):
+    if any("corpus_assets/runner.py" in p or "corpus_assets/cli.py" in p or "corpus_assets/cli/" in p for _, p in frames):
         return "orchestration: CLI, runner, worker pool"
     if any("multiprocessing" in p or "concurrent/futures" in p for _, p in frames):
         return "orchestration: CLI, runner, worker pool"
@@ -265,6 +293,7 @@ GROUPS = [
     ("dedup signatures: text hash", "dedup signatures: text hash"),
     ("dedup signatures: boilerplate", "dedup signatures: boilerplate lines and removal"),
     ("dedup signatures: MinHash", "dedup signatures: MinHash"),
+    ("dedup signatures: text normalisation", "dedup signatures: text normalisation"),
     ("dedup_signatures", "dedup signatures: asset body"),
     ("dedup clustering", "dedup clustering (DuckDB)"),
     ("dedup_clusters", "dedup clustering (DuckDB)"),
@@ -272,6 +301,8 @@ GROUPS = [
     ("corpus", "corpus: asset body"),
     ("Delta", "Delta reads/writes"),
     ("GX checks", "GX checks (validation; the import is under imports)"),
+    ("checks: ", "checks in Polars (expectations, derived columns, cross-table)"),
+    ("summary", "summary (crawl_summary)"),
     ("native threads: ", "threads without a Python stack (Polars pool, tokio, DuckDB, jemalloc)"),
     ("other", "other"),
 ]

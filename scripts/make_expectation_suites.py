@@ -34,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 import pyarrow as pa  # noqa: E402
 import polars as pl  # noqa: E402
 
+from corpus_assets.core.imports.documents import IMPORT_EXTRACTOR  # noqa: E402
+from corpus_assets.core.imports.keys import COMMON_CRAWL_SOURCE, IMPORT_PREFIX  # noqa: E402
+from corpus_assets.core.imports.origin import ORIGIN_SCHEMA  # noqa: E402
 from corpus_assets.core.ingest.documents import DOCUMENTS_SCHEMA  # noqa: E402
 from corpus_assets.core.ingest.langid import LanguageIdentifier  # noqa: E402
 from corpus_assets.core.mixtures.select import ROW_SCHEMA as MIXTURE_ROW_SCHEMA, SHARE_TOLERANCE  # noqa: E402
@@ -160,8 +163,15 @@ def doc_id_checks() -> list[dict]:
     ]
 
 
+# Imported files (`corpus import`) are partitions whose crawl is `import-<source>`: their rows may lack what
+# only a crawl has (a URL, a fetch time).
+IMPORTED_SQL = f"STARTS_WITH(crawl, '{IMPORT_PREFIX}')"
+URL_DERIVED = {"url_present_unless_imported": f"COALESCE(url IS NOT NULL OR {IMPORTED_SQL}, FALSE)"}
+
+
 def url_checks() -> list[dict]:
-    return [expect("expect_column_values_to_not_be_null", column="url"),
+    return [expect("expect_column_values_to_be_in_set", "every crawled row has a URL (an imported record may have "
+                   "none; derived column)", column="url_present_unless_imported", value_set=[True]),
             expect("expect_column_values_to_match_regex", column="url", regex=URL_REGEX)]
 
 
@@ -218,17 +228,22 @@ def documents_suite(labels: list[str]) -> dict:
         "identity": (True, "one row per document: doc_id, URL and partition keys", [
             *partition_keys(), *doc_id_checks(), *url_checks(), *not_null("url_host", "crawl", "shard")]),
         "text": (True, "every document has text and n_chars = len(text)", [*not_null("text"), *n_chars_checks()]),
-        "provenance": (False, "WARC path, offset, length, fetch time, charset and extractor are recorded", [
-            *not_null("warc_path", "fetch_time", "charset", "extractor"),
+        "provenance": (False, "WARC path (or imported file), offset, length, fetch time (crawled rows), charset and "
+                              "extractor are recorded", [
+            *not_null("warc_path", "charset", "extractor"),
+            expect("expect_column_values_to_be_in_set", "every crawled row has a fetch time (derived column)",
+                   column="fetch_time_present_unless_imported", value_set=[True]),
             expect("expect_column_values_to_be_between", column="warc_record_offset", min_value=0),
             expect("expect_column_values_to_be_between", column="warc_record_length", min_value=1),
             expect("expect_column_values_to_be_in_set", "only HTTP 200 responses are documents (null: WET records)",
                    column="http_status", value_set=[200]),
             expect("expect_column_values_to_be_in_set", column="extractor",
-                   value_set=["resiliparse", "trafilatura", "wet"])]),
+                   value_set=["resiliparse", "trafilatura", "wet", IMPORT_EXTRACTOR])]),
         "language": (False, "a lid.176 label and a probability per document", lang_checks(labels)),
-    }, notes="Bronze documents: one row per HTTP-200 HTML page of a shard.",
-        text_columns=["text", "title"], derived_columns={"n_chars_matches_text": N_CHARS_SQL})
+    }, notes="Bronze documents: one row per HTTP-200 HTML page of a shard, or per usable record of an imported file.",
+        text_columns=["text", "title"], derived_columns={
+            "n_chars_matches_text": N_CHARS_SQL, **URL_DERIVED,
+            "fetch_time_present_unless_imported": f"COALESCE(fetch_time IS NOT NULL OR {IMPORTED_SQL}, FALSE)"})
 
 
 def signal_range(name: str, dtype) -> dict:
@@ -270,7 +285,7 @@ def signals_suite(labels: list[str]) -> dict:
         "language": (False, "a lid.176 label and a probability per document", lang_checks(labels)),
     }, notes="Silver signals: numbers per document (never verdicts); ranges generated from SIGNAL_SCHEMA.",
         derived_columns={"url_blocklisted_matches_tags":
-                         "COALESCE(url_blocklisted = ARRAY_CONTAINS(safety_tags, 'url_blocklist'), FALSE)"},
+                         "COALESCE(url_blocklisted = ARRAY_CONTAINS(safety_tags, 'url_blocklist'), FALSE)", **URL_DERIVED},
         custom_checks={"doc_ids_match_documents": "coverage"})
 
 
@@ -295,7 +310,7 @@ def decisions_suite(labels: list[str]) -> dict:
                    meta={"requires": ["partition"]}, column="filter_config_hash", min_value=0, max_value=1)]),
     }, notes="Silver decisions: keep / drop_reasons per document from a versioned filter config.",
         derived_columns={"keep_matches_drop_reasons":
-                         "COALESCE(keep = (COALESCE(ARRAY_LENGTH(drop_reasons), 0) = 0), FALSE)"},
+                         "COALESCE(keep = (COALESCE(ARRAY_LENGTH(drop_reasons), 0) = 0), FALSE)", **URL_DERIVED},
         custom_checks={"doc_ids_match_signals": "coverage"})
 
 
@@ -303,7 +318,7 @@ def corpus_suite(labels: list[str]) -> dict:
     schema = {"doc_id": pl.String, "crawl": pl.String, "shard": pl.String, "url": pl.String,
               "url_host": pl.String, "fetch_time": pl.Datetime("us", "UTC"), "warc_path": pl.String,
               "warc_record_offset": pl.Int64, "warc_record_length": pl.Int64, "title": pl.String,
-              "text": pl.String, "lang": pl.String, "lang_score": pl.Float64, "n_chars": pl.Int64}
+              "text": pl.String, "lang": pl.String, "lang_score": pl.Float64, "n_chars": pl.Int64, **ORIGIN_SCHEMA}
     return suite("corpus", {
         "schema": (True, "provenance, masked text and PII counts exist with their types", [
             column_set([*schema, *PII_COUNT_COLUMNS], "provenance, masked text and PII counts exist"), *types(schema)]),
@@ -313,6 +328,15 @@ def corpus_suite(labels: list[str]) -> dict:
             expect("expect_column_values_to_not_match_regex_list",
                    "no e-mail, phone, ID-number or card-number shape survives masking: "
                    + ", ".join(PII_PATTERNS), column="text", regex_list=list(PII_PATTERNS.values()))]),
+        "origin": (True, f"every row names its source: '{COMMON_CRAWL_SOURCE}' for crawled rows, the imported source "
+                         "for an imported file's partition; a generator exactly for synthetic rows", [
+            *not_null("source", "synthetic"),
+            expect("expect_column_values_to_be_in_set",
+                   f"source = '{COMMON_CRAWL_SOURCE}' and not synthetic in a crawl's partition, the partition's "
+                   f"source in an import's (crawl = '{IMPORT_PREFIX}<source>') (derived column)",
+                   column="source_matches_partition", value_set=[True]),
+            expect("expect_column_values_to_be_in_set", "generator is set iff the row is synthetic (derived column)",
+                   column="generator_iff_synthetic", value_set=[True])]),
         "traceability": (True, "every row traces back to documents and is kept by decisions", [
             *not_null("warc_path"),
             expect("expect_column_values_to_be_between", column="warc_record_offset", min_value=0),
@@ -327,7 +351,11 @@ def corpus_suite(labels: list[str]) -> dict:
             expect("expect_column_values_to_be_between", meta={"optional": True}, column="quality_score",
                    min_value=0.0, max_value=1.0)]),
     }, notes="Gold corpus: kept documents, PII-masked, with provenance back to documents.",
-        text_columns=["text", "title"], derived_columns={"n_chars_matches_text": N_CHARS_SQL},
+        text_columns=["text", "title"], derived_columns={
+            "n_chars_matches_text": N_CHARS_SQL, **URL_DERIVED,
+            "source_matches_partition": (f"COALESCE(CASE WHEN {IMPORTED_SQL} THEN crawl = CONCAT('{IMPORT_PREFIX}', source) "
+                                         f"ELSE source = '{COMMON_CRAWL_SOURCE}' AND NOT synthetic END, FALSE)"),
+            "generator_iff_synthetic": "COALESCE(synthetic = (generator IS NOT NULL), FALSE)"},
         custom_checks={"rows_trace_to_documents": "traceability", "rows_are_kept_decisions": "traceability"})
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write a small synthetic source for the mixture demos: `data/synthetic/synthetic-qa.jsonl`.
+"""Write a small synthetic source for the mixture demos: `corpus_assets/data/synthetic/synthetic-qa.jsonl`
+(shipped in the package, so `corpus demo` imports it; `data/synthetic` is a link to that folder).
 
 How it is generated (no language model is involved): every English or German page of the bundled
 sample crawl (`data/sample-crawl/`, read with the project's own WARC reader, charset decoder,
@@ -15,9 +16,10 @@ should see.
 
 Each line: `{"id", "text", "lang", "title", "url", "generator"}`. Deterministic: pages are taken in
 URL order and the seed is fixed, so re-running gives identical bytes. Import it as a source with
-`corpus import data/synthetic/synthetic-qa.jsonl --source synthetic-qa --synthetic --generator templated-qa-v1`.
+`corpus import data/synthetic/synthetic-qa.jsonl --source synthetic-qa --synthetic --generator templated-qa-v1`
+(what `corpus demo` does).
 
-Usage: python scripts/make_synthetic_sample.py [--out data/synthetic/synthetic-qa.jsonl] [--seed 15]
+Usage: python scripts/make_synthetic_sample.py [--out corpus_assets/data/synthetic/synthetic-qa.jsonl] [--seed 15]
 """
 from __future__ import annotations
 
@@ -102,7 +104,7 @@ def qa_record(page: dict, rng: random.Random) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "data" / "synthetic" / "synthetic-qa.jsonl")
+    parser.add_argument("--out", type=Path, default=REPO / "corpus_assets" / "data" / "synthetic" / "synthetic-qa.jsonl")
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args()
     rng = random.Random(args.seed)

@@ -6,7 +6,8 @@ only its plain names (`MIXTURES`, `synthetic_rows`, ...).
 Crawled rows: every HTML page of `data/sample-crawl/` through the project's documents stage (charset,
 resiliparse, lid.176), without the filters, dedup or PII masking (the mixture code does not care).
 Imported rows: `data/synthetic/synthetic-qa.jsonl` as the source `synthetic-qa`, `synthetic = true`,
-the way `corpus import --synthetic` tags them.
+the way `corpus import --synthetic` tags them. `warehouse_with_synthetic` is the real thing: the sample
+warehouse plus that file imported with `corpus import`.
 """
 from __future__ import annotations
 
@@ -89,17 +90,13 @@ def legacy_corpus(sample_frames, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def warehouse_with_synthetic(sample_warehouse, tmp_path_factory) -> Path:
-    """A copy of the sample warehouse whose corpus also holds the synthetic Q&A as `corpus import --synthetic`
-    will add it: in its own partition, with `source`, `synthetic` and `generator` on every row. Shared: copy it
-    (shutil.copytree) before changing it."""
+    """A copy of the sample warehouse with the synthetic Q&A imported by `corpus import --synthetic` (its own
+    partition through every stage; `source`, `synthetic` and `generator` on every corpus row). Shared: copy
+    it (shutil.copytree) before changing it."""
+    from corpus_assets.cli import main
+
     warehouse = tmp_path_factory.mktemp("with-synthetic") / "warehouse"
     shutil.copytree(sample_warehouse, warehouse)
-    crawled = pl.read_delta(str(warehouse / "corpus"))
-    imported = synthetic_rows().with_columns(crawl=pl.lit("IMPORT-synthetic-qa"), shard=pl.lit("00000"))
-    frame = pl.concat([
-        crawled.with_columns(source=pl.lit("common-crawl"), synthetic=pl.lit(False), generator=pl.lit(None, pl.String)),
-        imported.with_columns(source=pl.lit("synthetic-qa"), synthetic=pl.lit(True), generator=pl.lit("templated-qa-v1")),
-    ], how="diagonal_relaxed")
-    write_deltalake(str(warehouse / "corpus"), frame.to_arrow(), mode="overwrite", schema_mode="overwrite",
-                    partition_by=["crawl", "shard"])
+    assert main(["import", str(SYNTHETIC), "--source", "synthetic-qa", "--synthetic", "--generator", "templated-qa-v1",
+                 "--warehouse", str(warehouse)]) == 0
     return warehouse

@@ -1,15 +1,15 @@
-"""The `corpus` command: materialize shards, build data mixtures, query the warehouse with SQL, check it, rate
-documents, run the demo, open the UI."""
+"""The `corpus` command: materialize shards, import datasets, build data mixtures, query the warehouse with SQL,
+check it, rate documents, run the demo, open the UI."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
-from corpus_assets.cli import check, demo, materialize, mix, query, rate, ui
+from corpus_assets.cli import check, demo, imports, materialize, mix, query, rate, ui
 from corpus_assets.cli.common import CliError
 
-COMMANDS = (materialize, mix, query, check, rate, demo, ui)
+COMMANDS = (materialize, imports, mix, query, check, rate, demo, ui)
 
 __all__ = ["CliError", "build_parser", "main"]
 

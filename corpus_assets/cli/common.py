@@ -15,7 +15,7 @@ class CliError(Exception):
 
 def warehouse_root(uri: str | None) -> str:
     """The warehouse: the given URI, else $CORPUS_WAREHOUSE, else ./warehouse (local paths made absolute)."""
-    from corpus_assets.defs.lake.warehouse import warehouse_root as resolve
+    from corpus_assets.core.lake.roots import warehouse_root as resolve
 
     return resolve(uri or os.environ.get("CORPUS_WAREHOUSE") or "warehouse")
 

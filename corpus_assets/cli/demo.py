@@ -1,18 +1,18 @@
-"""`corpus demo`: materialize the bundled sample crawl and its example mixtures, import the starter ratings,
-and summarise what the pipeline made of them."""
+"""`corpus demo`: materialize the bundled sample crawl, the synthetic Q&A set imported as a source of its own,
+and the example mixtures, import the starter ratings, and summarise what the pipeline made of them."""
 from __future__ import annotations
 
 import sys
 from collections import Counter
 from pathlib import Path
 
-from corpus_assets.cli.common import format_table, mixtures_folder
+from corpus_assets.cli.common import format_table, mixtures_folder, warehouse_root
 from corpus_assets.cli.materialize import add_run_options, finish, materialize
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("demo", help="materialize the bundled sample crawl and example mixtures into ./warehouse "
-                                    "and summarise them")
+    p = sub.add_parser("demo", help="materialize the bundled sample crawl, a small synthetic source and the example "
+                                    "mixtures into ./warehouse and summarise them")
     add_run_options(p)
     p.set_defaults(func=run_demo)
 
@@ -22,6 +22,7 @@ def run_demo(args) -> None:
 
     args.source, args.crawl, args.select, args.max_files, args.missing, args.stale = None, [], None, None, False, False
     args.format = args.extractor = args.filter_config = None
+    stage_demo_import(warehouse_root(args.warehouse))  # its partition then goes through every phase with the shards
     imported: list[str] = []
     result = materialize(args, after_ingest=lambda warehouse, failed: imported.append(_starter_ratings(warehouse, failed)))
     finish(result)
@@ -43,6 +44,8 @@ def run_demo(args) -> None:
     show("Top drop reasons (a document counts under each of its reasons)",
          "SELECT reason, sum(documents)::BIGINT AS documents FROM funnel WHERE reason <> 'kept' "
          "GROUP BY reason ORDER BY documents DESC, reason LIMIT 8")
+    show("Corpus by source", "SELECT source, synthetic, generator, count(*) AS documents, sum(n_chars)::BIGINT AS chars "
+                             "FROM corpus GROUP BY ALL ORDER BY documents DESC")
     show("Duplicate clusters", "SELECT dedup_kind, count(DISTINCT cluster_id) AS clusters, count(*) AS documents, "
                                "count(*) FILTER (WHERE NOT is_kept) AS removed FROM dedup_clusters GROUP BY ALL ORDER BY 1")
     print("Ratings: " + "; ".join(imported).replace("\n", "; ") + "\n")
@@ -53,6 +56,7 @@ Next:
   {corpus} sql "SELECT lang, count(*) FROM corpus GROUP BY lang ORDER BY 2 DESC"
   {corpus} sql "SELECT url, drop_reasons FROM decisions WHERE NOT keep LIMIT 10"   # why was a page dropped
   {corpus} sql --format csv "SELECT url, title, n_chars FROM corpus LIMIT 20"
+  {corpus} import my-data.jsonl --source my-data   # a JSONL or Parquet dataset as a source of its own
   {corpus} mix list    # every mixture: spec hash, built version, rows, tokens, up to date or not
   {corpus} mix export {mixture} --format parquet --out exports/{mixture}   # shuffled training shards
   {corpus} sql "SELECT * FROM mixture_summary"   # --version mixtures=N reads an earlier build
@@ -61,6 +65,19 @@ Next:
   {corpus} check       # the Great Expectations suites over every table (HTML report under the warehouse)
   {corpus} ui          # the Dagster UI on http://127.0.0.1:3000 (asset graph, runs, partitions)
 Warehouse (Delta tables): {warehouse}""")
+
+
+DEMO_SOURCE, DEMO_GENERATOR = "synthetic-qa", "templated-qa-v1"
+
+
+def stage_demo_import(warehouse: str) -> None:
+    """What `corpus import <the bundled synthetic-qa.jsonl> --source synthetic-qa --synthetic --generator
+    templated-qa-v1` stages; `materialize` then runs its partition."""
+    from corpus_assets.cli.imports import stage_import
+    from corpus_assets.core.package_data import bundled_synthetic_qa
+
+    spec = stage_import(warehouse, bundled_synthetic_qa(), DEMO_SOURCE, synthetic=True, generator=DEMO_GENERATOR)
+    print(f"importing {spec.file_name} as the synthetic source {spec.source} (partition {spec.key})", flush=True)
 
 
 def _starter_ratings(warehouse: str, failed: set[str]) -> str:

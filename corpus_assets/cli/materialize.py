@@ -59,60 +59,33 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = None) -> MaterializeResult:
     """Run the phases; `after_ingest(warehouse, failed_shards)` runs between ingest and dedup (the demo imports
     the starter ratings there, so every later phase, the quality model's included, sees them)."""
-    from corpus_assets.cli.instance import open_instance, prepare_dagster_home
-    from corpus_assets.cli.runner import (cli_run_config, materialized_partitions, register_partitions,
-                                          run_partitions, worker_pool)
+    from corpus_assets.cli.instance import dagster_home, prepare_dagster_home
+    from corpus_assets.cli.runner import cli_run_config, in_worker, run_partitions, worker_pool
     from corpus_assets.core.ingest.ccsource import CrawlSource
     from corpus_assets.core.mixtures.catalog import load_all
-    from corpus_assets.core.mixtures.store import build_status
     from corpus_assets.core.package_data import default_filter_config
     from corpus_assets.core.quality.filter_config import load_filter_config
     from corpus_assets.core.ingest.shards import plan_source_shards
-    from corpus_assets.defs.corpus.publishing import stale_shards
-    from corpus_assets.defs.mixtures.partitions import register_mixtures
 
     source = source_uri(args.source)
     warehouse = warehouse_root(args.warehouse)
-    plan = plan_selection(args.select)
     filter_config = getattr(args, "filter_config", None)
-    if "decisions" in plan.ingest:  # a malformed config is rejected before any run starts
-        load_filter_config(filter_config or default_filter_config())
     mixtures = mixtures_folder(getattr(args, "mixtures", None))
-    builds_mixtures = plan.mix and _mixture_specs_apply(args, source)
-    specs = load_all(mixtures) if builds_mixtures else {}  # so is a malformed mixture spec
-    if plan.mix and not builds_mixtures:
-        print("mixtures: not built; the packaged example specs are sized for the bundled sample crawl "
-              "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
-    home = prepare_dagster_home(warehouse)
-    shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
-    keys = [shard.key for shard in shards]
-    instance = open_instance(warehouse)
-    added = register_partitions(instance, keys)
-    register_mixtures(instance, list(specs))
-    ingest_keys = publish_keys = keys
-    if args.missing or args.stale:
-        ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if args.missing else []
-        publish = set(ingest_keys)
-        if args.missing:
-            publish |= set(_missing(instance, keys, plan.publish, materialized_partitions))
-        if args.stale:
-            publish |= set(stale_shards(instance)) & set(keys)
-        publish_keys = sorted(publish)
-    print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
-          f"{len(shards)} shards ({len(added)} newly registered); materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
-          f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
-          + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
+    home = dagster_home(warehouse)  # created once the plan and the configs are known to be valid
     env = {"CORPUS_SOURCE": source, "CORPUS_WAREHOUSE": warehouse, "CORPUS_MIXTURES": mixtures, "DAGSTER_HOME": str(home)}
     documents_config = {key: value for key, value in {"record_format": args.format, "extractor": args.extractor}.items()
                         if value}
     ops = {"documents": documents_config, "decisions": {"filter_config": filter_config} if filter_config else {}}
     log_level = "INFO" if args.verbose else "CRITICAL"
     result = MaterializeResult(warehouse)
+    specs: dict = {}
 
     def mixtures_to_build() -> list[str]:
         """Every mixture; with --missing or --stale, those not built as their spec and the corpus stand now."""
         if not (args.missing or args.stale):
             return list(specs)
+        from corpus_assets.core.mixtures.store import build_status
+
         return [name for name, spec in specs.items() if build_status(warehouse, spec)["status"] != "up to date"]
 
     def report(done: int, total: int, outcome) -> None:
@@ -132,16 +105,69 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
         result.failed += [o for o in outcomes if not o.success]
         return outcomes
 
+    # the first worker reads the plan from the definitions and registers the partitions: this process
+    # never imports Dagster
     with worker_pool(args.workers, env) as pool:
+        plan = pool.submit(plan_selection, args.select).result()
+        if "decisions" in plan.ingest:  # a malformed config is rejected before any run starts
+            load_filter_config(filter_config or default_filter_config())
+        builds_mixtures = plan.mix and _mixture_specs_apply(args, source)
+        specs.update(load_all(mixtures) if builds_mixtures else {})  # so is a malformed mixture spec
+        if plan.mix and not builds_mixtures:
+            print("mixtures: not built; the packaged example specs are sized for the bundled sample crawl "
+                  "(give --mixtures DIR or $CORPUS_MIXTURES to build yours)", flush=True)
+        shards = plan_source_shards(CrawlSource(source), args.crawl or [], args.shard_size, args.max_files)
+        prepare_dagster_home(warehouse)
+        added, imported, keys, ingest_keys, publish_keys = pool.submit(
+            in_worker, prepare_partitions, [shard.key for shard in shards], list(specs), plan, bool(args.missing),
+            bool(args.stale)).result()
+        print(f"source {source}\nwarehouse {warehouse}\ndagster home {home}\n"
+              f"{len(shards)} shards ({len(added)} newly registered)"
+              + (f" and {len(imported)} imported file(s)" if imported else "")
+              + f"; materializing {', '.join(plan.ingest + plan.dedup + plan.publish)} "
+              f"for {len(set(ingest_keys) | set(publish_keys))} with {args.workers} workers"
+              + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
         run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
                    (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None,
-                   lambda: stale_boilerplate(warehouse, keys))
-    stale = sorted(set(stale_shards(instance)) & set(keys)) if "corpus" not in plan.publish else []
+                   lambda: pool.submit(stale_boilerplate, warehouse, keys).result())  # in a worker: no Dagster here
+        stale = pool.submit(in_worker, stale_partitions, keys).result() if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
               f"{', ...' if len(stale) > 1 else ''}); refresh with "
               f"`corpus materialize --select dedup_clusters,corpus --stale`", flush=True)
     return result
+
+
+def prepare_partitions(instance, shard_keys: list[str], mixtures: list[str], plan: Plan, missing: bool,
+                       stale: bool) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """In a worker: register the shards and mixtures as partitions; return (keys newly registered, the
+    imported files' keys, every key, shards to ingest, shards to publish). Files `corpus import` added
+    take part in every phase too."""
+    from corpus_assets.cli.imports import imported_keys
+    from corpus_assets.cli.runner import materialized_partitions, register_partitions
+    from corpus_assets.defs.corpus.publishing import stale_shards
+    from corpus_assets.defs.mixtures.partitions import register_mixtures
+
+    imported = imported_keys(instance)
+    keys = shard_keys + imported
+    added = register_partitions(instance, keys)
+    register_mixtures(instance, mixtures)
+    if not (missing or stale):
+        return added, imported, keys, keys, keys
+    ingest_keys = _missing(instance, keys, plan.ingest, materialized_partitions) if missing else []
+    publish = set(ingest_keys)
+    if missing:
+        publish |= set(_missing(instance, keys, plan.publish, materialized_partitions))
+    if stale:
+        publish |= set(stale_shards(instance)) & set(keys)
+    return added, imported, keys, ingest_keys, sorted(publish)
+
+
+def stale_partitions(instance, keys: list[str]) -> list[str]:
+    """In a worker: the shards of `keys` whose corpus is missing or older than its inputs."""
+    from corpus_assets.defs.corpus.publishing import stale_shards
+
+    return sorted(set(stale_shards(instance)) & set(keys))
 
 
 def _mixture_specs_apply(args, source: str) -> bool:

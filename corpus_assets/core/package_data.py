@@ -26,6 +26,11 @@ def packaged_mixtures() -> Path:
     return package_path("mixtures")
 
 
+def bundled_synthetic_qa() -> Path:
+    """The small synthetic Q&A set `corpus demo` imports (made by scripts/make_synthetic_sample.py)."""
+    return package_path("data", "synthetic", "synthetic-qa.jsonl")
+
+
 def rating_rubric() -> Path:
     """The rating rubric (`docs/rating-rubric.md` links here), shown beside each document on the rating page."""
     return package_path("data", "ratings", "rating-rubric.md")

@@ -36,7 +36,7 @@ def _ids(frame: pl.DataFrame, column: str = "doc_id") -> list[Any]:
 def _anti(left: pl.DataFrame, right: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     # cast keys to the left side's types so e.g. Int32 vs Int64 offsets still match
     right = right.select([pl.col(k).cast(left.schema[k]) for k in keys]).unique()
-    return left.join(right, on=keys, how="anti", nulls_equal=True)
+    return left.join(right, on=keys, how="anti", nulls_equal=True, maintain_order="left")  # stable sample ids
 
 
 _PROVENANCE = ("doc_id", "url", "warc_path", "warc_record_offset", "warc_record_length")
@@ -81,7 +81,7 @@ def _doc_ids_match(other: str) -> Callable[[pl.DataFrame, Mapping[str, pl.DataFr
 def _doc_ids_exist_in(other: str) -> Callable[[pl.DataFrame, Mapping[str, pl.DataFrame]], CheckOutcome]:
     def run(frame: pl.DataFrame, others: Mapping[str, pl.DataFrame]) -> CheckOutcome:
         check = CUSTOM_CHECKS[f"doc_ids_exist_in_{other}"]
-        unknown = _anti(frame.select("doc_id").unique(), others[other], ["doc_id"])
+        unknown = _anti(frame.select("doc_id").unique(maintain_order=True), others[other], ["doc_id"])
         return _custom_outcome(check, unknown.height == 0, column="doc_id",
                                observed_value=f"{unknown.height} doc_ids not in {other}",
                                element_count=frame.height, unexpected_count=unknown.height, unexpected_ids=_ids(unknown))

@@ -10,17 +10,33 @@ import polars as pl
 
 from corpus_assets.core.checks.cross_table import CUSTOM_CHECKS, run_custom_checks
 from corpus_assets.core.checks.gx_engine import is_map_expectation, merge_chunk, run_group, to_pandas
+from corpus_assets.core.checks.polars_engine import run_polars, supports
 from corpus_assets.core.checks.results import CheckOutcome, SuiteResult
 from corpus_assets.core.checks.suites import SuiteSettings, columns_of, outcome_stub, suite_spec
 from corpus_assets.core.checks.tables import is_partitioned, read_table, table_uri
 from corpus_assets.core.lake.delta_tables import table_exists
 
 TEXT_CHUNK_ROWS = 20_000  # rows of text converted to pandas at a time
+ENGINES = ("polars", "gx")
+ENGINE_VARIABLE = "CORPUS_CHECK_ENGINE"
+POLARS_GROUP = "polars:"  # group key prefix of the expectations the Polars engine evaluates
+
+
+def check_engine(engine: str | None = None) -> str:
+    """`polars` (default: the expectations it supports run in Polars, the rest in GX) or `gx` (all in
+    GX); `$CORPUS_CHECK_ENGINE` when not given."""
+    engine = engine or os.environ.get(ENGINE_VARIABLE) or "polars"
+    if engine not in ENGINES:
+        raise ValueError(f"unknown check engine {engine!r} (${ENGINE_VARIABLE}); engines: {', '.join(ENGINES)}")
+    return engine
 
 
 def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapping[str, Any] | None = None, *,
-                   others: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None) -> SuiteResult:
+                   others: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None,
+                   engine: str | None = None) -> SuiteResult:
     """Validate ``frame`` (rows of ``table``) against ``expectations/<table>.json``.
+
+    ``engine``: see ``check_engine``; both give the same outcomes (tests/test_check_engines.py).
 
     ``context``: ``expected_rows`` (the row count the writer reported: enables the row-count
     expectation), ``partition`` (``{"crawl", "shard"}`` of the batch: enables the partition-key expectations),
@@ -48,8 +64,14 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
     frame, derived_errors = _add_derived_columns(frame, settings)
     frames, frame_errors = _derived_frames(frame, settings, dict(context.get("tables") or {}))
     text_columns = [c for c in settings.text_columns if c in frame.columns]
+    use_polars = check_engine(engine) == "polars"
     groups = _group_expectations(table, configs, frame, frames, text_columns, context, flags,
-                                 derived_errors, frame_errors, outcomes)
+                                 derived_errors, frame_errors, outcomes, parameters if use_polars else None)
+    for key, chosen in groups.items():  # every row, text included: Polars needs no slices
+        if key.startswith(POLARS_GROUP):
+            name = key.removeprefix(POLARS_GROUP)
+            index = settings.index_column if name == "rows" else settings.derived_frames[name].get("index_column")
+            outcomes.update(run_polars(chosen, frame if name == "rows" else frames[name], index, parameters, name))
     outcomes.update(_run_groups(groups, frame, frames, text_columns, settings, parameters))
 
     ordered = [outcomes[i] for i in range(len(configs))]
@@ -90,9 +112,11 @@ def _derived_frames(frame: pl.DataFrame, settings: SuiteSettings,
 def _group_expectations(table: str, configs: list[dict], frame: pl.DataFrame, frames: dict[str, pl.DataFrame],
                         text_columns: list[str], context: Mapping[str, Any], flags: dict[str, bool],
                         derived_errors: dict[str, str], frame_errors: dict[str, str],
-                        outcomes: dict[int, CheckOutcome]) -> dict[str, list[tuple[int, dict]]]:
-    """Expectations grouped by the frame they run on ("rows", "text", "text-whole" or a derived frame);
-    those that cannot run (context lacks a flag, missing frame or column) get their outcome in ``outcomes``."""
+                        outcomes: dict[int, CheckOutcome],
+                        polars_parameters: Mapping[str, Any] | None) -> dict[str, list[tuple[int, dict]]]:
+    """Expectations grouped by the frame they run on ("rows", "text", "text-whole" or a derived frame; with
+    ``polars_parameters``, those the Polars engine supports under ``POLARS_GROUP + frame``); those that
+    cannot run (context lacks a flag, missing frame or column) get their outcome in ``outcomes``."""
     groups: dict[str, list[tuple[int, dict]]] = {}
     for i, cfg in enumerate(configs):
         meta = cfg.get("meta") or {}
@@ -119,6 +143,10 @@ def _group_expectations(table: str, configs: list[dict], frame: pl.DataFrame, fr
                 where = table if target == "rows" else f"derived frame {target}"
                 outcomes[i] = outcome_stub(cfg, target, success=False,
                                             observed_value=f"column {', '.join(absent)} missing from {where}")
+            continue
+        if polars_parameters is not None and supports(cfg, frame if target == "rows" else frames[target],
+                                                      polars_parameters):
+            groups.setdefault(POLARS_GROUP + target, []).append((i, cfg))
             continue
         if target == "rows" and any(c in text_columns for c in cols):
             group = "text" if is_map_expectation(cfg["type"]) else "text-whole"
@@ -157,7 +185,7 @@ def _run_groups(groups: dict[str, list[tuple[int, dict]]], frame: pl.DataFrame, 
 
 def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None = None,
                    *, context: Mapping[str, Any] | None = None,
-                   storage_options: Mapping[str, str] | None = None) -> SuiteResult:
+                   storage_options: Mapping[str, str] | None = None, engine: str | None = None) -> SuiteResult:
     """Read ``table`` (one partition, or the whole table) from the warehouse and validate it:
     the GX suite plus its custom cross-table checks against the same partition of the other
     tables (only the columns those checks need are read).
@@ -181,7 +209,7 @@ def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition
                 others[other] = read_table(warehouse_root, other, part, columns=columns, storage_options=storage_options,
                                            version=versions.get(other))
     ctx = {"partition": part, **(context or {})}
-    result = validate_frame(table, frame, ctx, others=others)
+    result = validate_frame(table, frame, ctx, others=others, engine=engine)
     result.partition = part
     result.seconds = time.perf_counter() - started
     return result

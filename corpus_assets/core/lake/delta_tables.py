@@ -33,8 +33,10 @@ def replace_partition(table_uri: str, make_batches: Callable[[], Iterator[pa.Rec
                       partition: dict[str, str], storage_options: dict[str, str] | None = None) -> None:
     """Write the batches from `make_batches()` as the whole content of `partition`, in one transaction."""
     reader = pa.RecordBatchReader.from_batches(schema, make_batches())
+    # schema_mode="merge": a release that adds a column (corpus' `source`) extends an existing table; the
+    # partitions not rewritten yet read it as null
     write_deltalake(table_uri, reader, mode="overwrite", predicate=_predicate(partition),
-                    partition_by=list(partition), storage_options=storage_options or None,
+                    partition_by=list(partition), storage_options=storage_options or None, schema_mode="merge",
                     commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES))
 
 

@@ -7,6 +7,8 @@ import pyarrow.dataset as ds
 
 from corpus_assets.core.lake.delta_tables import read_partition, table_exists, transform_partition
 from corpus_assets.core.corpus.corpus_table import corpus_frame
+from corpus_assets.core.imports.origin import with_origin
+from corpus_assets.core.imports.staging import origin_of
 from corpus_assets.core.quality.signals_table import PII_COUNT_COLUMNS
 from corpus_assets.defs.dedup.assets import dedup_clusters
 from corpus_assets.defs.signals.assets import decisions
@@ -46,8 +48,10 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     kept = [doc for doc, keep in verdicts.iter_rows() if keep and doc not in duplicates]
     signatures = read_partition(warehouse.table_uri("dedup_signatures"), partition, ["doc_id", "text_hash"], options)
     boilerplate = read_partition(warehouse.table_uri("boilerplate_lines"), partition, ["url_host", "line_hash"], options)
+    origin = origin_of(warehouse.root(), shard)  # source, synthetic, generator: crawled or as imported
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition,
-                               lambda docs: corpus_frame(docs, boilerplate, signatures), columns=CORPUS_SOURCE_COLUMNS,
+                               lambda docs: with_origin(corpus_frame(docs, boilerplate, signatures), origin),
+                               columns=CORPUS_SOURCE_COLUMNS,
                                storage_options=options, filter_expression=ds.field("doc_id").isin(kept))
     masked = read_partition(warehouse.table_uri("corpus"), partition, PII_COUNT_COLUMNS + ["n_boilerplate_lines"],
                             options).sum()

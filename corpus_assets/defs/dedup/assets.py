@@ -20,6 +20,7 @@ from corpus_assets.core.lake.delta_tables import (iter_file_batches, overwrite_t
                                                   table_exists)
 from corpus_assets.core.dedup.minhash import minhash_tables
 from corpus_assets.core.dedup.settings import check_one_minhash_config
+from corpus_assets.core.ingest.shards import Shard
 from corpus_assets.defs.dedup.settings import DedupSettings
 from corpus_assets.defs.signals.assets import decisions
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
@@ -77,7 +78,9 @@ def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSet
     hasher = dedup_settings.hasher()
     with tempfile.TemporaryDirectory() as tmp:
         with DedupDB(dedup_settings.memory_limit, tmp) as db:  # closed before pass 2: its memory comes back
-            lines = count_host_lines(iter_file_batches(files, partition, ["doc_id", "url_host", "text"], BATCH_ROWS),
+            # host boilerplate is a trait of crawled pages (site templates); imported texts are taken as they are
+            crawled = files if isinstance(shard, Shard) else []
+            lines = count_host_lines(iter_file_batches(crawled, partition, ["doc_id", "url_host", "text"], BATCH_ROWS),
                                      db)
             replace_partition(counts_uri, lambda: (_with_partition(b, partition) for b in lines), COUNTS_SCHEMA,
                               partition, options)

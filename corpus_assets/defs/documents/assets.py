@@ -9,6 +9,8 @@ from corpus_assets.core.lake.delta_tables import replace_partition
 from corpus_assets.core.ingest.documents import (DOCUMENTS_SCHEMA, DocumentSettings, ShardStats, empty_reason,
                                                  iter_shard_documents)
 from corpus_assets.core.ingest.langid import LanguageIdentifier
+from corpus_assets.core.imports.keys import ImportShard
+from corpus_assets.defs.documents.imported import imported_documents
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.defs.lake.warehouse import Warehouse
 from corpus_assets.defs.phases import INGEST, phase
@@ -37,8 +39,11 @@ def documents(context: dg.AssetExecutionContext, config: DocumentsConfig, cc_sou
     language identified (fastText lid.176), with provenance back to the WARC record. Records that are
     not 200, not HTML, too large, undecodable or empty are counted by reason, not written. A damaged
     file keeps the records before the damage and is named in `damaged_files`; a shard that yields no
-    document is written as an empty partition and `empty_reason` says why."""
+    document is written as an empty partition and `empty_reason` says why. The partition of an imported
+    file (`corpus import`) holds its records instead, with unused ones counted by reason."""
     shard = shard_of(context)
+    if isinstance(shard, ImportShard):
+        return imported_documents(context, shard, warehouse)
     source = cc_source.client()
     files = shard.select(source.list_files(shard.crawl, config.record_format))
     settings = DocumentSettings(record_format=config.record_format, extractor=config.extractor,
