@@ -64,7 +64,7 @@ def test_incremental_dedup_equals_a_from_scratch_run(sample_warehouse, tmp_path,
     (tmp_path / "no-mixtures").mkdir()
     assert main(["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-03", *no_mixtures]) == 0
     assert main(["materialize", "--warehouse", str(warehouse), "--crawl", "CC-SAMPLE-2026-07", *no_mixtures]) == 0
-    assert "incremental:" in capsys.readouterr().out
+    assert "incremental, verified:" in capsys.readouterr().out  # verification is on by default
     columns = ["doc_id", "cluster_id", "cluster_size", "is_kept", "dedup_kind"]
     incremental = table(warehouse, "dedup_clusters").select(columns).sort("doc_id")
     # the same clusters as one run over both crawls at once

@@ -139,7 +139,8 @@ def materialize(args, after_ingest: Callable[[str, set[str]], None] | None = Non
               f"for {len(set(ingest_keys) | set(score_keys) | set(publish_keys))} with {args.workers} workers"
               + (f"; then {len(specs)} mixtures from {mixtures}" if specs else ""), flush=True)
         run_phases(run, plan, ingest_keys, publish_keys, mixtures_to_build,
-                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None, score_keys)
+                   (lambda failed: after_ingest(warehouse, failed)) if after_ingest else None, score_keys,
+                   lambda: pool.submit(stale_boilerplate, warehouse, keys).result())  # in a worker: no Dagster here
         stale = pool.submit(in_worker, stale_partitions, keys).result() if "corpus" not in plan.publish else []
     if stale:  # e.g. `--select decisions` with a new filter config: corpus still holds the old verdicts
         print(f"corpus is missing or older than its inputs for {len(stale)} shard(s) ({stale[0]}"
@@ -201,11 +202,28 @@ def _missing(instance, keys: list[str], names: list[str], materialized) -> list[
     return [key for key in keys if key not in done]
 
 
+REHASH = ["dedup_signatures", "minhash_bands", "boilerplate_lines", "host_line_counts"]
+
+
+def stale_boilerplate(warehouse: str, keys: list[str]) -> list[str]:
+    """Shards of this crawl hashed before other shards made more of their host's lines boilerplate."""
+    from corpus_assets.core.dedup.boilerplate import stale_boilerplate_shards
+    from corpus_assets.defs.dedup.settings import DedupSettings
+
+    counts, used = f"{warehouse}/host_line_counts", f"{warehouse}/boilerplate_lines"
+    if "://" in warehouse or not (os.path.isdir(f"{counts}/_delta_log") and os.path.isdir(f"{used}/_delta_log")):
+        return []  # an object store: `dedup_clusters` reports these shards in its metadata instead
+    settings = DedupSettings()
+    return sorted(set(stale_boilerplate_shards(counts, used, settings.boilerplate_min_docs)) & set(keys))
+
+
 def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
                mixture_keys: Callable[[], list[str]] = list,
-               after_ingest: Callable[[set[str]], None] | None = None, score_keys: list[str] | None = None) -> list[str]:
-    """Ingest runs, then the quality model run, then score runs (scores and decisions) for the shards that
-    ingested, then the global dedup run, then corpus runs for the scored shards and the shards whose
+               after_ingest: Callable[[set[str]], None] | None = None, score_keys: list[str] | None = None,
+               stale_boilerplate: Callable[[], list[str]] = list) -> list[str]:
+    """Ingest runs (then dedup signatures again for the shards whose host boilerplate grew with the shards
+    ingested after them), then the quality model run, then score runs (scores and decisions) for the shards
+    that ingested, then the global dedup run, then corpus runs for the scored shards and the shards whose
     duplicates changed, then the summary run, then, when every shard succeeded, one run per mixture of
     `mixture_keys()` (asked after the corpus is published); returns the affected shards.
     `after_ingest(failed_shards)` runs once the ingest runs are done (before the model, which reads what
@@ -217,6 +235,8 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
     score_keys = publish_keys if score_keys is None else score_keys
     if plan.ingest:
         failed = {o.partition for o in run(ingest_keys, plan.ingest, "ingest_shard") if not o.success}
+    if set(REHASH) <= set(plan.ingest):
+        failed |= _rehash_stale(run, [key for key in stale_boilerplate() if key not in failed])
     if after_ingest:
         after_ingest(failed)
     affected: list[str] = []
@@ -241,14 +261,27 @@ def run_phases(run, plan: Plan, ingest_keys: list[str], publish_keys: list[str],
     if plan.report:
         run([None], plan.report, "summarize")
     if plan.mix:
-        if failed:
-            print(f"mixtures not built: {len(failed)} shard(s) failed, so the corpus is incomplete", flush=True)
-            return affected
-        names = mixture_keys()
-        if names:
-            print(f"building {len(names)} mixture(s)", flush=True)
-            run(names, plan.mix, "build_mixtures")
+        _build_mixtures(run, plan, failed, mixture_keys)
     return affected
+
+
+def _build_mixtures(run, plan: Plan, failed: set[str], mixture_keys: Callable[[], list[str]]) -> None:
+    """One run per mixture, only over a complete corpus (a mixture pins the corpus version it read)."""
+    if failed:
+        print(f"mixtures not built: {len(failed)} shard(s) failed, so the corpus is incomplete", flush=True)
+        return
+    names = mixture_keys()
+    if names:
+        print(f"building {len(names)} mixture(s)", flush=True)
+        run(names, plan.mix, "build_mixtures")
+
+
+def _rehash_stale(run, rehash: list[str]) -> set[str]:
+    """Dedup signatures again for shards whose host boilerplate grew; returns the shards that failed."""
+    if not rehash:
+        return set()
+    print(f"re-hashing {len(rehash)} shard(s) whose hosts' boilerplate grew with later shards", flush=True)
+    return {o.partition for o in run(rehash, REHASH, "ingest_shard") if not o.success}
 
 
 def _train_model(run, plan: Plan) -> bool:

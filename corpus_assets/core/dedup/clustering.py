@@ -17,12 +17,14 @@ Algorithm (``cluster_band_keys``)
    for a bucket of ``k`` docs instead of ``k (k-1) / 2`` pairs.  ``n_shards`` is
    chosen so that one shard holds at most ``shard_rows`` rows (default derived
    from ``memory_limit``); memory is then bounded by the shard, not the corpus.
-2. **Optional verification** (``signatures=`` + ``threshold=``): each edge is
-   kept only if the estimated Jaccard of its two signatures (``minhash_docs``'s
-   ``signature`` column) is >= ``threshold``; computed in NumPy over streamed
-   Arrow batches.  Because edges are stars to the bucket minimum, a member that
-   is similar to another member but not to the minimum loses *that* edge (it
-   usually keeps another band's edge).
+2. **Optional verification** (``signatures=`` + ``threshold=``): candidates are then
+   every *pair* of a bucket (buckets of up to ``PAIR_BUCKET_MAX`` docs; a star beyond),
+   and each pair is kept only if the estimated Jaccard of its two signatures
+   (``minhash_docs``'s ``signature`` column) is >= ``threshold``; computed in NumPy
+   over streamed Arrow batches.  Pairs rather than stars, because a false candidate
+   that is the bucket's smallest ``doc_id`` would otherwise take the true pairs'
+   only edge with it when its own edge fails verification.  This is the second
+   stage of a permissive LSH (e.g. 28 bands x 4 rows, see ``minhash.py``).
 3. **Integer mapping**: the distinct edge endpoints (only docs that have a
    candidate at all - usually a small fraction of the corpus) get a dense
    ``idx`` in ``doc_id`` order.
@@ -61,8 +63,9 @@ current cluster table.  Adding a partition only MinHashes the *new* docs; then:
 Result == a from-scratch run over all band keys (tested), because a bucket whose
 members are all old contributes only edges inside existing clusters, and the
 full star of a touched bucket connects exactly what the from-scratch star does.
-(With verification enabled this is no longer exact: the star centre of a bucket
-can differ between the two runs, and so can which edges pass the threshold.)
+With verification, the pairs of every touched bucket that involve a new doc are
+verified, so the result equals the verified from-scratch run as long as no pair of
+two *old* docs changes its verdict (it cannot: signatures are stored).
 
 Sharding across machines
 ------------------------
@@ -275,8 +278,37 @@ def _auto_shard_rows(memory_limit: str) -> int:
     return max(250_000, parse_memory_limit(memory_limit) // 256)
 
 
-def _edges_from_buckets(db: DedupDB, view: str, table: str, shard_rows: int | None) -> None:
-    """Star edges (doc -> smallest doc of its bucket) for all buckets with >= 2 docs."""
+PAIR_BUCKET_MAX = 64  # verified runs: all pairs of a bucket up to this size, a star beyond (bounded work)
+
+
+def _bucket_edges_sql(members: str, pairs: bool, new_docs: str | None = None) -> str:
+    """Edges of the buckets (band keys) of ``members(doc_id, band_key)`` held by >= 2 docs.
+
+    Star (``pairs=False``): every member -> the bucket's smallest doc_id (k - 1 edges, exact connectivity
+    without verification). Pairs (``pairs=True``, for verification): every pair of a bucket of at most
+    ``PAIR_BUCKET_MAX`` docs, so that a false candidate that happens to be the smallest doc_id cannot cut
+    true pairs off when its own edges fail verification; larger buckets keep the star. With ``new_docs``
+    only pairs touching one of those docs (the others are already in the stored clusters).
+    """
+    if not pairs:
+        return f"""
+            WITH r AS (SELECT band_key, min(doc_id) AS root FROM {members} GROUP BY band_key HAVING count(*) > 1)
+            SELECT DISTINCT m.doc_id AS src, r.root AS dst FROM {members} m JOIN r USING (band_key)
+            WHERE m.doc_id <> r.root"""
+    touching = f"AND (a.doc_id IN (SELECT doc_id FROM {new_docs}) OR b.doc_id IN (SELECT doc_id FROM {new_docs}))" \
+        if new_docs else ""
+    return f"""
+        WITH n AS (SELECT band_key, count(*) AS size, min(doc_id) AS root FROM {members}
+                   GROUP BY band_key HAVING count(*) > 1),
+             m AS (SELECT x.doc_id, x.band_key, n.size, n.root FROM {members} x JOIN n USING (band_key))
+        SELECT DISTINCT a.doc_id AS src, b.doc_id AS dst FROM m a JOIN m b USING (band_key)
+        WHERE a.size <= {PAIR_BUCKET_MAX} AND a.doc_id > b.doc_id {touching}
+        UNION
+        SELECT m.doc_id AS src, m.root AS dst FROM m WHERE m.size > {PAIR_BUCKET_MAX} AND m.doc_id <> m.root"""
+
+
+def _edges_from_buckets(db: DedupDB, view: str, table: str, shard_rows: int | None, pairs: bool = False) -> None:
+    """Candidate edges of all buckets with >= 2 docs (stars, or pairs for verification), shard by shard."""
     con = db.con
     n_rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]  # type: ignore[index]
     rows = shard_rows or _auto_shard_rows(db.memory_limit)
@@ -284,19 +316,22 @@ def _edges_from_buckets(db: DedupDB, view: str, table: str, shard_rows: int | No
     con.execute(f"CREATE TABLE {table} AS SELECT doc_id AS src, doc_id AS dst FROM {view} LIMIT 0")
     for s in range(n_shards):
         where = f"WHERE (band_key % {n_shards} + {n_shards}) % {n_shards} = {s}" if n_shards > 1 else ""
-        con.execute(
-            f"""
-            INSERT INTO {table}
-            WITH s AS (SELECT doc_id, band_key FROM {view} {where}),
-                 dup AS (SELECT band_key FROM s GROUP BY band_key HAVING count(*) > 1),
-                 m AS (SELECT s.doc_id, s.band_key FROM s SEMI JOIN dup USING (band_key)),
-                 r AS (SELECT band_key, min(doc_id) AS root FROM m GROUP BY band_key)
-            SELECT DISTINCT m.doc_id AS src, r.root AS dst
-            FROM m JOIN r USING (band_key)
-            WHERE m.doc_id <> r.root
-            """
-        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW shard_members AS SELECT doc_id, band_key FROM {view} {where}")
+        con.execute(f"INSERT INTO {table} {_bucket_edges_sql('shard_members', pairs)}")
     log.debug("edges from %d band-key rows in %d shard(s)", n_rows, n_shards)
+
+
+def _signature_matrix(column: pa.Array, num_perm: int | None) -> np.ndarray:
+    """(rows, num_perm) uint32 view of a binary column of equal-length signatures (no copy per row)."""
+    if len(column) == 0:
+        return np.empty((0, num_perm or 1), dtype="<u4")
+    offset_type = np.int64 if pa.types.is_large_binary(column.type) else np.int32
+    offsets = np.frombuffer(column.buffers()[1], dtype=offset_type)[column.offset: column.offset + len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    width = num_perm or int(offsets[1] - offsets[0]) // 4
+    if data.size != len(column) * width * 4:
+        raise ValueError("signatures of different lengths: hashed with different num_perm")
+    return data.view("<u4").reshape(len(column), width)
 
 
 def _verify_edges(db: DedupDB, table: str, signatures: Source, threshold: float, num_perm: int | None) -> None:
@@ -317,13 +352,8 @@ def _verify_edges(db: DedupDB, table: str, signatures: Source, threshold: float,
     writer = None
     try:
         for batch in reader:
-            sa = batch.column("sa").to_pylist()
-            sb = batch.column("sb").to_pylist()
-            a = np.frombuffer(b"".join(sa), dtype="<u4")
-            b = np.frombuffer(b"".join(sb), dtype="<u4")
-            k = num_perm or (len(sa[0]) // 4 if sa else 1)
-            a = a.reshape(len(sa), k)
-            b = b.reshape(len(sb), k)
+            a = _signature_matrix(batch.column("sa"), num_perm)
+            b = _signature_matrix(batch.column("sb"), num_perm)
             jac = (a == b).mean(axis=1)
             kept = pa.Table.from_batches([batch]).select(["src", "dst"]).filter(pa.array(jac >= threshold))
             if writer is None:
@@ -423,7 +453,8 @@ def cluster_band_keys(
     """
     with DedupDB(memory_limit, temp_directory, threads) as db:
         bk = db.register("bk", band_keys)
-        _edges_from_buckets(db, bk, "edges", shard_rows)
+        verify = signatures is not None and threshold is not None
+        _edges_from_buckets(db, bk, "edges", shard_rows, pairs=verify)
         if signatures is not None and threshold is not None:
             _verify_edges(db, "edges", signatures, threshold, num_perm)
         _components(db, "edges", "result")
@@ -482,14 +513,10 @@ def cluster_incremental(
         else:
             old_rows = ""
         con.execute(f"CREATE TABLE members AS SELECT doc_id, band_key FROM new_k {old_rows}")
-        con.execute(
-            """
-            CREATE TABLE edges AS
-            WITH r AS (SELECT band_key, min(doc_id) AS root FROM members GROUP BY band_key HAVING count(*) > 1)
-            SELECT DISTINCT m.doc_id AS src, r.root AS dst FROM members m JOIN r USING (band_key)
-            WHERE m.doc_id <> r.root
-            """
-        )
+        verify = signatures is not None and threshold is not None
+        if verify:
+            con.execute("CREATE TABLE new_docs AS SELECT DISTINCT doc_id FROM new_k")
+        con.execute(f"CREATE TABLE edges AS {_bucket_edges_sql('members', verify, 'new_docs' if verify else None)}")
         if signatures is not None and threshold is not None:
             _verify_edges(db, "edges", signatures, threshold, num_perm)
         stats = {

@@ -36,9 +36,22 @@ Pipeline (all NumPy, batched over many documents at once)
    each band is folded, together with its band index, into one 64-bit key
    (``fmix64`` cascade), exposed as a **signed** int64 (Delta Lake has no
    unsigned types; Polars ``Int64`` / Delta ``long`` / DuckDB ``BIGINT``).  Two docs are LSH candidates when they share any band
-   key.  Default 14 x 8 = 112 (FineWeb's setting): P(candidate) =
-   1 - (1 - J**8)**14, i.e. ~0.72 at the S-curve's midpoint; 0.2% at J=0.5,
-   ~50% at J=0.72, 92.5% at J=0.8, 99.9% at J=0.9.
+   key.  ``MinHasher``'s default is 14 x 8 = 112 (FineWeb's setting): P(candidate) =
+   1 - (1 - J**8)**14, ~50% at J=0.72, 5% at J=0.5, 21% at J=0.6, 92% at J=0.8.
+   The pipeline (``defs/dedup/settings.py``) uses 28 x 4 = 112, a permissive first
+   stage whose candidates are verified by the Jaccard estimated from the signatures:
+
+   ======  =======  =======
+   J       14 x 8   28 x 4
+   ======  =======  =======
+   0.3     0.001    0.204
+   0.4     0.009    0.516
+   0.5     0.053    0.836
+   0.6     0.211    0.979
+   0.65    0.365    0.996
+   0.7     0.565    1.000
+   0.8     0.924    1.000
+   ======  =======  =======
 
 Degenerate input
 ----------------

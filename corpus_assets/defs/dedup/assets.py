@@ -7,28 +7,37 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from corpus_assets.core.dedup.clustering import cluster_band_keys, cluster_incremental
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_assets.core.dedup.boilerplate import (count_host_lines, crawl_boilerplate, minhash_text,
+                                                  stale_boilerplate_shards)
+from corpus_assets.core.dedup.clustering import DedupDB, cluster_band_keys, cluster_incremental
 from corpus_assets.core.dedup.clusters import final_clusters
-from corpus_assets.core.dedup.text import add_text_hash, boilerplate_line_hashes, remove_boilerplate_df
-from corpus_assets.core.lake.delta_tables import (overwrite_table, partition_files, partition_fingerprints, read_partition,
-                                             replace_partition_frame, table_exists)
-from corpus_assets.core.dedup.minhash import MinHasher, minhash_tables
+from corpus_assets.core.dedup.text import text_hashes
+from corpus_assets.core.lake.delta_tables import (iter_file_batches, overwrite_table, partition_files,
+                                                  partition_fingerprints, replace_partition, replace_partition_frame,
+                                                  table_exists)
+from corpus_assets.core.dedup.minhash import minhash_tables
+from corpus_assets.core.dedup.settings import check_one_minhash_config
 from corpus_assets.core.ingest.shards import Shard
+from corpus_assets.defs.dedup.settings import DedupSettings
 from corpus_assets.defs.signals.assets import decisions
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.defs.lake.warehouse import Warehouse
 from corpus_assets.defs.phases import DEDUP, DEDUP_POOL, INGEST, phase
 
 SIGNATURE_INPUT = ["doc_id", "crawl", "shard", "url", "url_host", "fetch_time", "text", "lang"]
-
-
-class DedupSignaturesConfig(dg.Config):
-    boilerplate_min_docs: int = Field(default=3, ge=2, description="a line in at least this many documents of the "
-                                      "same host in the shard is boilerplate (removed before MinHash and in corpus)")
-    num_perm: int = Field(default=112, ge=8, description="MinHash permutations (= bands x rows)")
-    bands: int = Field(default=14, ge=1)
-    rows: int = Field(default=8, ge=1)
-    ngram: int = Field(default=5, ge=1, description="word n-grams (character n-grams for zh/ja)")
+BATCH_ROWS = 5000  # documents per batch: memory is bounded by one batch, not by the shard
+SIGNATURES_SCHEMA = pa.schema([("doc_id", pa.string()), ("crawl", pa.string()), ("shard", pa.string()),
+                               ("url", pa.string()), ("fetch_time", pa.timestamp("us", "UTC")),
+                               ("text_hash", pa.int64()), ("n_boilerplate_lines", pa.int32()),
+                               ("minhash_status", pa.string()), ("n_shingles", pa.int32()),
+                               ("signature", pa.binary()), ("minhash_config", pa.string())])
+BANDS_SCHEMA = pa.schema([("doc_id", pa.string()), ("band", pa.int16()), ("band_key", pa.int64()),
+                          ("crawl", pa.string()), ("shard", pa.string())])
+COUNTS_SCHEMA = pa.schema([("url_host", pa.string()), ("line_hash", pa.int64()), ("docs", pa.int32()),
+                           ("crawl", pa.string()), ("shard", pa.string())])
 
 
 class DedupClustersConfig(dg.Config):
@@ -36,8 +45,8 @@ class DedupClustersConfig(dg.Config):
     temp_directory: Optional[str] = Field(default=None, description="spill folder (default: system temp)")
     incremental: bool = Field(default=True, description="match only new shards against the stored band index")
     verify_threshold: Optional[float] = Field(
-        default=None, ge=0.0, le=1.0, description="keep a candidate pair only if its estimated Jaccard (from the "
-        "stored signatures) reaches this; verified runs are always full runs")
+        default=None, ge=0.0, le=1.0, description="override dedup_settings.verify_threshold for this run (a "
+        "stricter or looser verification changes no signature); verified runs with an override are full runs")
 
 
 @dg.multi_asset(
@@ -47,43 +56,96 @@ class DedupClustersConfig(dg.Config):
         dg.AssetSpec("minhash_bands", deps=["documents"], group_name="dedup", kinds={"delta", "polars"}, tags=phase(INGEST),
                      description="LSH band index: one row per document and band (doc_id, band, band_key)."),
         dg.AssetSpec("boilerplate_lines", deps=["documents"], group_name="dedup", kinds={"delta", "polars"}, tags=phase(INGEST),
-                     description="Line hashes repeated across documents of a host in the shard (CCNet-style)."),
+                     description="Line hashes of this shard repeated across documents of a host in the whole crawl "
+                                 "(CCNet-style, counted over every shard of the crawl so far)."),
+        dg.AssetSpec("host_line_counts", deps=["documents"], group_name="dedup", kinds={"delta", "duckdb"},
+                     tags=phase(INGEST), description="Documents of this shard per (host, line hash): the crawl-wide "
+                                                     "boilerplate counts, kept incrementally like the band index."),
     ],
     partitions_def=warc_shards,
 )
-def dedup_signatures(context: dg.AssetExecutionContext, config: DedupSignaturesConfig, warehouse: Warehouse):
-    """Hash only this shard's documents: exact hash of the normalised text, boilerplate lines of each
-    host, then MinHash (word 5-grams; character 5-grams for CJK) on the text without boilerplate."""
+def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSettings, warehouse: Warehouse):
+    """Hash only this shard's documents, in batches (memory bounded by the batch): pass 1 counts each
+    host's lines; the crawl's counts say which lines are boilerplate; pass 2 computes the exact hash of
+    the normalised text and MinHash (word 5-grams; character 5-grams for CJK) of the text without
+    boilerplate and link-like lines, writing each batch as it goes."""
     shard = shard_of(context)
     partition = delta_partition(shard)
+    options = warehouse.options()
     started = time.perf_counter()
-    docs = read_partition(warehouse.table_uri("documents"), partition, SIGNATURE_INPUT, warehouse.options())
-    # host boilerplate is a trait of crawled pages (site templates); imported texts are taken as they are
-    crawled = docs if isinstance(shard, Shard) else docs.head(0)
-    common = boilerplate_line_hashes(crawled, config.boilerplate_min_docs)
-    cleaned = remove_boilerplate_df(docs.select("doc_id", "url_host", "text", "lang"), common)
-    hasher = MinHasher(num_perm=config.num_perm, bands=config.bands, rows=config.rows, ngram=config.ngram)
+    documents_uri, counts_uri = warehouse.table_uri("documents"), warehouse.table_uri("host_line_counts")
+    files = partition_files(documents_uri, partition, options)
+    hasher = dedup_settings.hasher()
+    with tempfile.TemporaryDirectory() as tmp:
+        with DedupDB(dedup_settings.memory_limit, tmp) as db:  # closed before pass 2: its memory comes back
+            # host boilerplate is a trait of crawled pages (site templates); imported texts are taken as they are
+            crawled = files if isinstance(shard, Shard) else []
+            lines = count_host_lines(iter_file_batches(crawled, partition, ["doc_id", "url_host", "text"], BATCH_ROWS),
+                                     db)
+            replace_partition(counts_uri, lambda: (_with_partition(b, partition) for b in lines), COUNTS_SCHEMA,
+                              partition, options)
+            common = crawl_boilerplate(db, counts_uri, partition["crawl"], partition["shard"],
+                                       dedup_settings.boilerplate_min_docs)
+            counted = db.con.execute("SELECT count(*) FROM shard_lines").fetchall()[0][0]
+        by_host = {host: frozenset(hashes) for host, hashes in common.group_by("url_host").agg("line_hash").iter_rows()}
+        totals = {"documents": 0, "boilerplate_lines_removed": 0, "band_rows": 0}
+        status: dict[str, int] = {}
+        bands_path = f"{tmp}/bands.parquet"
+        bands_writer = pq.ParquetWriter(bands_path, BANDS_SCHEMA)
+
+        def signature_batches():
+            for docs in iter_file_batches(files, partition, SIGNATURE_INPUT, BATCH_ROWS):
+                signatures, bands = signature_frames(docs, by_host, hasher)
+                totals["documents"] += signatures.height
+                totals["boilerplate_lines_removed"] += int(signatures["n_boilerplate_lines"].sum() or 0)
+                totals["band_rows"] += bands.height
+                for key, n in signatures.group_by("minhash_status").len().iter_rows():
+                    status[key] = status.get(key, 0) + n
+                bands_writer.write_table(bands.with_columns(crawl=pl.lit(shard.crawl), shard=pl.lit(partition["shard"]))
+                                         .to_arrow().cast(BANDS_SCHEMA))
+                yield from signatures.to_arrow().cast(SIGNATURES_SCHEMA).to_batches()
+
+        try:
+            replace_partition(warehouse.table_uri("dedup_signatures"), signature_batches, SIGNATURES_SCHEMA, partition,
+                              options)
+        finally:
+            bands_writer.close()
+        replace_partition(warehouse.table_uri("minhash_bands"),
+                          lambda: pq.ParquetFile(bands_path).iter_batches(100_000), BANDS_SCHEMA, partition, options)
+        boilerplate = common.with_columns(crawl=pl.lit(shard.crawl), shard=pl.lit(partition["shard"]))
+        replace_partition_frame(warehouse.table_uri("boilerplate_lines"), boilerplate, partition, options)
+    seconds = time.perf_counter() - started
+    yield dg.MaterializeResult(asset_key="dedup_signatures", metadata={
+        "documents": totals["documents"], "minhash_status": status, "minhash_config": hasher.config_id,
+        "boilerplate_lines_removed": totals["boilerplate_lines_removed"],
+        "seconds": round(seconds, 2), "signatures_per_s": round(totals["documents"] / max(seconds, 1e-9), 1)})
+    yield dg.MaterializeResult(asset_key="minhash_bands", metadata={"rows": totals["band_rows"], "bands": hasher.bands,
+                                                                    "rows_per_band": hasher.rows})
+    yield dg.MaterializeResult(asset_key="boilerplate_lines", metadata={"lines": boilerplate.height,
+                                                                        "hosts": boilerplate["url_host"].n_unique()})
+    yield dg.MaterializeResult(asset_key="host_line_counts", metadata={"document_lines": counted})
+
+
+def _with_partition(batch: pa.RecordBatch, partition: dict[str, str]) -> pa.RecordBatch:
+    n = batch.num_rows
+    return pa.RecordBatch.from_arrays(
+        [batch.column(0), batch.column(1), batch.column(2), pa.array([partition["crawl"]] * n, pa.string()),
+         pa.array([partition["shard"]] * n, pa.string())], schema=COUNTS_SCHEMA)
+
+
+def signature_frames(docs: pl.DataFrame, by_host: dict[str, frozenset[int]], hasher) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One batch of documents -> (`dedup_signatures` rows, band keys)."""
+    empty: frozenset[int] = frozenset()
+    seen = [minhash_text(text, by_host.get(host, empty))
+            for host, text in zip(docs["url_host"].to_list(), docs["text"].to_list())]
+    cleaned = docs.select("doc_id", "lang").with_columns(pl.Series("text", [t for t, _ in seen], dtype=pl.String))
     tables = minhash_tables(cleaned, hasher)
     signatures = (docs.select("doc_id", "crawl", "shard", "url", "fetch_time")
-                  .join(add_text_hash(docs.select("doc_id", "text")).select("doc_id", "text_hash"), on="doc_id",
-                        maintain_order="left")
-                  .join(cleaned.select("doc_id", "n_boilerplate_lines"), on="doc_id", maintain_order="left")
+                  .with_columns(pl.Series("text_hash", text_hashes(docs["text"].to_list()), dtype=pl.Int64),
+                                pl.Series("n_boilerplate_lines", [n for _, n in seen], dtype=pl.Int32))
                   .join(tables.docs, on="doc_id", how="left", maintain_order="left")
                   .with_columns(minhash_config=pl.lit(hasher.config_id)))
-    bands = tables.band_keys.with_columns(crawl=pl.lit(shard.crawl), shard=pl.lit(partition["shard"]))
-    lines = common.with_columns(crawl=pl.lit(shard.crawl), shard=pl.lit(partition["shard"]))
-    for table, frame in (("dedup_signatures", signatures), ("minhash_bands", bands), ("boilerplate_lines", lines)):
-        replace_partition_frame(warehouse.table_uri(table), frame, partition, warehouse.options())
-    seconds = time.perf_counter() - started
-    status = dict(signatures.group_by("minhash_status").len().iter_rows())
-    yield dg.MaterializeResult(asset_key="dedup_signatures", metadata={
-        "documents": signatures.height, "minhash_status": status,
-        "boilerplate_lines_removed": int(signatures["n_boilerplate_lines"].sum() or 0),
-        "seconds": round(seconds, 2), "signatures_per_s": round(signatures.height / max(seconds, 1e-9), 1)})
-    yield dg.MaterializeResult(asset_key="minhash_bands", metadata={"rows": bands.height, "bands": config.bands,
-                                                                    "rows_per_band": config.rows})
-    yield dg.MaterializeResult(asset_key="boilerplate_lines", metadata={"lines": lines.height,
-                                                                        "hosts": lines["url_host"].n_unique()})
+    return signatures, tables.band_keys
 
 
 def _read_state(warehouse: Warehouse) -> dict[str, str]:
@@ -102,7 +164,8 @@ def _read_state(warehouse: Warehouse) -> dict[str, str]:
                           & ~dg.AutomationCondition.in_progress()).with_label("absorb updated shards"),
     pool=DEDUP_POOL,
 )
-def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfig, dedup_settings: DedupSettings,
+                   warehouse: Warehouse) -> dg.MaterializeResult:
     """Clusters of duplicate documents across all shards and crawls: exact text, same URL re-crawled,
     and MinHash-LSH near-duplicates (connected components), one row per member of a cluster of two or
     more, with one deterministic representative (`is_kept`). Incremental: only shards added since the
@@ -110,12 +173,20 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
     started = time.perf_counter()
     options = warehouse.options()
     bands_uri, fuzzy_uri = warehouse.table_uri("minhash_bands"), warehouse.table_uri("dedup_fuzzy_clusters")
+    signatures_uri = warehouse.table_uri("dedup_signatures")
+    # signatures of different settings never match: stop here rather than lose duplicates silently
+    minhash_config = check_one_minhash_config(
+        pl.scan_delta(signatures_uri, storage_options=options).select("crawl", "shard", "minhash_config").unique()
+        .collect(), dedup_settings.hasher().config_id)
     current = partition_fingerprints(bands_uri, options)
     previous = _read_state(warehouse)
     changed = sorted(key for key, fingerprint in previous.items() if current.get(key) != fingerprint)
     new = sorted(set(current) - set(previous))
-    verify = config.verify_threshold is not None
-    incremental = (config.incremental and not verify and previous and not changed
+    threshold = config.verify_threshold if config.verify_threshold is not None else dedup_settings.verify_threshold
+    verify = threshold is not None
+    # a threshold override re-verifies every stored pair: a full run; the settings' own threshold is incremental
+    override = config.verify_threshold is not None
+    incremental = (config.incremental and not override and previous and not changed
                    and table_exists(fuzzy_uri, options))
 
     def files(keys):
@@ -125,9 +196,10 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
     with tempfile.TemporaryDirectory(dir=config.temp_directory) as tmp:
         fuzzy_path = f"{tmp}/fuzzy.parquet"
         if incremental and new:
-            mode = "incremental"
+            mode = "incremental, verified" if verify else "incremental"
             result = cluster_incremental(files(previous), fuzzy_uri, files(new), memory_limit=config.memory_limit,
-                                         temp_directory=tmp)
+                                         temp_directory=tmp, signatures=signatures_uri if verify else None,
+                                         threshold=threshold)
             result.clusters.write_parquet(fuzzy_path)  # type: ignore[union-attr]
         elif incremental:
             mode = "unchanged"
@@ -135,8 +207,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
         else:
             mode = "full, verified" if verify else "full"
             cluster_band_keys(bands_uri, memory_limit=config.memory_limit, temp_directory=tmp, output_path=fuzzy_path,
-                              signatures=warehouse.table_uri("dedup_signatures") if verify else None,
-                              threshold=config.verify_threshold)
+                              signatures=signatures_uri if verify else None, threshold=threshold)
         context.log.info(f"fuzzy clustering: {mode} ({len(new)} new shards, {len(changed)} re-written)")
         overwrite_table(fuzzy_uri, [fuzzy_path], options)
         out_path = f"{tmp}/clusters.parquet"
@@ -151,8 +222,13 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
         ("partition", pl.String), ("fingerprint", pl.String)])
     state.write_delta(warehouse.table_uri("dedup_state"), mode="overwrite", storage_options=options)
     affected = _affected_partitions(before, after)
+    stale = _stale_boilerplate(warehouse, dedup_settings)
+    if stale:
+        context.log.warning(f"{len(stale)} shard(s) were hashed before later shards made more of their hosts' lines "
+                            f"boilerplate ({stale[0]}, ...): re-materialize their dedup_signatures for full recall")
     return dg.MaterializeResult(metadata={
         "mode": mode,
+        "minhash_config": minhash_config or "",
         "shards": len(current),
         "new_shards": len(new),
         "rewritten_shards": len(changed),
@@ -161,8 +237,16 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
         "members_by_kind": counts,
         "duplicates_removed": int((~after["is_kept"]).sum()),
         "affected_partitions": dg.MetadataValue.json(affected),
+        "stale_boilerplate_shards": dg.MetadataValue.json(stale),
         "seconds": round(time.perf_counter() - started, 2),
     })
+
+
+def _stale_boilerplate(warehouse: Warehouse, settings: DedupSettings) -> list[str]:
+    counts, used = warehouse.table_uri("host_line_counts"), warehouse.table_uri("boilerplate_lines")
+    if warehouse.options() or not (table_exists(counts) and table_exists(used)):
+        return []  # DuckDB reads object stores with its own credentials: not configured here
+    return stale_boilerplate_shards(counts, used, settings.boilerplate_min_docs, settings.memory_limit)
 
 
 def _affected_partitions(before: Optional[pl.DataFrame], after: pl.DataFrame) -> list[str]:
