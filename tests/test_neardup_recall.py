@@ -20,7 +20,7 @@ def variant_crawl(tmp_path_factory):
     write_variant_crawl(root / "src", CRAWL, pages)
     warehouse = root / "wh"
     assert main(["materialize", "--source", str(root / "src"), "--warehouse", str(warehouse), "--workers", "0",
-                 "--select", "documents,signals,decisions,dedup_signatures,dedup_clusters"]) == 0
+                 "--select", "documents,signals,quality_model,quality_scores,decisions,dedup_signatures,dedup_clusters"]) == 0
     clusters = pl.read_delta(str(warehouse / "dedup_clusters"))
     found = {tuple(sorted(pair)) for urls in clusters.group_by("cluster_id").agg("url")["url"]
              for pair in itertools.combinations(urls, 2)}
