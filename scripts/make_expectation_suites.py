@@ -43,6 +43,7 @@ from corpus_assets.core.mixtures.select import ROW_SCHEMA as MIXTURE_ROW_SCHEMA,
 from corpus_assets.core.privacy.pii import PII_TYPES  # noqa: E402
 from corpus_assets.core.quality.signals import SIGNAL_SCHEMA  # noqa: E402
 from corpus_assets.core.scoring.ratings_table import MAX_RATER_CHARS  # noqa: E402
+from corpus_assets.core.scoring.registry import QUALITY_MODELS_SCHEMA  # noqa: E402
 from corpus_assets.core.scoring.sheets import MAX_RATING, MIN_RATING, RATINGS_SCHEMA  # noqa: E402
 
 OUT_DIR = ROOT / "corpus_assets" / "expectations"
@@ -321,13 +322,6 @@ def quality_scores_suite() -> dict:
         custom_checks={"doc_ids_match_documents": "coverage"})
 
 
-QUALITY_MODELS_SCHEMA = {
-    "version": pl.Int64, "created_at": pl.String, "label_source": pl.String, "label_counts": pl.String,
-    "parameters": pl.String, "file_hash": pl.String, "heldout_auc": pl.Float64, "heldout_auc_ci_low": pl.Float64,
-    "heldout_auc_ci_high": pl.Float64, "ece": pl.Float64, "spearman": pl.Float64, "host_baseline_auc": pl.Float64,
-    "host_grouped_auc": pl.Float64, "auc_by_lang": pl.String, "metrics": pl.String, "active": pl.Boolean,
-    "activation_reason": pl.String,
-}
 ACTIVE_SQL = ("SELECT 'all' AS scope, COUNT(*) AS n_versions, SUM(CASE WHEN active THEN 1 ELSE 0 END) AS n_active "
               "FROM self")
 

@@ -11,6 +11,7 @@ from corpus_assets.core.ingest.documents import (DOCUMENTS_SCHEMA, DocumentSetti
 from corpus_assets.core.ingest.langid import LanguageIdentifier
 from corpus_assets.core.imports.keys import ImportShard
 from corpus_assets.defs.documents.imported import imported_documents
+from corpus_assets.defs.documents.metadata import documents_metadata
 from corpus_assets.defs.sources.partitions import delta_partition, shard_of, warc_shards
 from corpus_assets.defs.lake.warehouse import Warehouse
 from corpus_assets.defs.phases import INGEST, phase
@@ -56,14 +57,5 @@ def documents(context: dg.AssetExecutionContext, config: DocumentsConfig, cc_sou
     reason = empty_reason(stats)
     if reason:
         context.log.warning(f"shard {shard.key} has no documents: {reason}")
-    return dg.MaterializeResult(metadata={
-        "records_read": stats.records_read,
-        "documents_written": stats.documents,
-        "skips_by_reason": dict(stats.skips),
-        "languages": dict(stats.languages.most_common()),
-        "damaged_files": dg.MetadataValue.json(stats.damaged_files),
-        "empty_reason": reason,  # '' unless the shard wrote no document
-        "seconds": round(stats.seconds, 2),
-        "docs_per_s": round(stats.documents / max(stats.seconds, 1e-9), 1),
-        "table": dg.MetadataValue.path(warehouse.table_uri("documents")),
-    })
+    return dg.MaterializeResult(metadata=documents_metadata(stats, reason, warehouse, dict(stats.skips),
+                                                           stats.damaged_files))

@@ -8,6 +8,7 @@ from corpus_assets.core.imports.staging import read_spec, staged_file
 from corpus_assets.core.ingest.documents import DOCUMENTS_SCHEMA, ShardStats, empty_reason
 from corpus_assets.core.ingest.langid import LanguageIdentifier
 from corpus_assets.core.lake.delta_tables import replace_partition
+from corpus_assets.defs.documents.metadata import documents_metadata
 from corpus_assets.defs.lake.warehouse import Warehouse
 from corpus_assets.defs.sources.partitions import delta_partition
 
@@ -26,20 +27,7 @@ def imported_documents(context: dg.AssetExecutionContext, shard: ImportShard, wa
     reason = empty_reason(stats)
     if reason:
         context.log.warning(f"import {shard.key} has no documents: {reason}")
-    return dg.MaterializeResult(metadata={
-        "records_read": stats.records_read,
-        "documents_written": stats.documents,
-        "skips_by_reason": dict(read.skips),
-        "skip_examples": dg.MetadataValue.json(read.examples),
-        "languages": dict(stats.languages.most_common()),
-        "damaged_files": dg.MetadataValue.json([]),
-        "empty_reason": reason,
-        "source": spec.source,
-        "synthetic": spec.synthetic,
-        "generator": spec.generator or "",
-        "file": spec.file_name,
-        "file_sha256": spec.file_sha256,
-        "seconds": round(stats.seconds, 2),
-        "docs_per_s": round(stats.documents / max(stats.seconds, 1e-9), 1),
-        "table": dg.MetadataValue.path(warehouse.table_uri("documents")),
-    })
+    return dg.MaterializeResult(metadata=documents_metadata(
+        stats, reason, warehouse, dict(read.skips), [], skip_examples=dg.MetadataValue.json(read.examples),
+        source=spec.source, synthetic=spec.synthetic, generator=spec.generator or "", file=spec.file_name,
+        file_sha256=spec.file_sha256))
