@@ -74,7 +74,7 @@ def test_incremental_dedup_equals_a_from_scratch_run(sample_warehouse, tmp_path,
     # quality scores, which here come from the model versions trained after each crawl)
     [full] = run_partitions([None], ["dedup_clusters"], cli_run_config({"dedup_clusters": {"incremental": False}}),
                             0, run_environment(str(warehouse)), "deduplicate")
-    assert full.success and full.metadata["dedup_clusters"]["mode"] == "full"
+    assert full.success and full.metadata["dedup_clusters"]["mode"] == "full, verified"
     assert incremental.equals(table(warehouse, "dedup_clusters").select(columns).sort("doc_id"))
     # the first crawl's corpus partitions were refreshed: no duplicate of a cluster stays in the corpus
     duplicates = set(incremental.filter(~pl.col("is_kept"))["doc_id"])
