@@ -48,23 +48,27 @@ def alive(pids: set[int]) -> set[int]:
             Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:1]}
 
 
-def start_ui(tmp_path):
-    """`corpus ui` in a session of its own (so the test can clean up), up and answering GraphQL."""
+def launch_ui(folder: Path):
+    """`corpus ui` in a session of its own (so the test can clean up), not yet waited for."""
+    folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
     process = subprocess.Popen([sys.executable, "-m", "corpus_assets.cli", "ui", "--port", str(port),
-                                "--warehouse", str(tmp_path / "wh")], cwd=tmp_path,
+                                "--warehouse", str(folder / "wh")], cwd=folder,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    client = DagsterGraphQLClient("127.0.0.1", port_number=port)
-    deadline = time.time() + 120
+    return process, DagsterGraphQLClient("127.0.0.1", port_number=port), port
+
+
+def wait_until_up(process, client) -> None:
+    deadline = time.time() + 180
     while True:
         try:
             client._execute("{ version }")
-            return process, client, port
+            return
         except Exception:
             if time.time() > deadline or process.poll() is not None:
                 os.killpg(process.pid, signal.SIGKILL)
-                pytest.fail("the Dagster UI did not come up within 120 s")
+                pytest.fail("the Dagster UI did not come up within 180 s")
             time.sleep(1)
 
 
@@ -80,28 +84,8 @@ def stop_ui(process, signum) -> set[int]:
     return alive(children)
 
 
-@pytest.fixture()
-def ui_server(tmp_path):
-    process, client, _ = start_ui(tmp_path)
-    yield client, tmp_path / "wh"
-    left = stop_ui(process, signal.SIGINT)
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
-    assert not left, "corpus ui left processes running after SIGINT"
-
-
-def test_sigterm_stops_the_webserver_and_the_daemon(tmp_path):
-    process, _, port = start_ui(tmp_path)
-    left = stop_ui(process, signal.SIGTERM)
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
-    assert not left
-    with socket.socket() as s:
-        assert s.connect_ex(("127.0.0.1", port)) != 0  # nothing serves the port any more
-
-
-def test_ui_launches_a_partition_materialization(ui_server):
-    client, warehouse = ui_server
+def launch_partition_run(client, warehouse: Path) -> None:
+    """Through GraphQL, as the UI's Materialize button does: one shard's `documents`, to success."""
     assets = client._execute("{ assetNodes { assetKey { path } groupName } }")["assetNodes"]
     assert {"documents"} <= {"/".join(a["assetKey"]["path"]) for a in assets}
     register_partitions(open_instance(str(warehouse)), ["CC-SAMPLE-2026-07/00000"])
@@ -124,3 +108,21 @@ def test_ui_launches_a_partition_materialization(ui_server):
         time.sleep(2)
     assert status == dg.DagsterRunStatus.SUCCESS
     assert pl.read_delta(str(warehouse / "documents")).height == 77
+
+
+def test_ui_launches_a_run_and_stops_its_children_on_sigint_and_on_sigterm(tmp_path):
+    """Two `corpus ui` at once (their start-ups overlap): one launches a partition run and is stopped with
+    SIGINT (Ctrl-C), the other with SIGTERM; neither leaves its webserver, daemon or code server behind."""
+    first, second = launch_ui(tmp_path / "a"), launch_ui(tmp_path / "b")
+    try:
+        for process, client, _ in (first, second):
+            wait_until_up(process, client)
+        launch_partition_run(first[1], tmp_path / "a" / "wh")
+    finally:
+        left = {"SIGINT": stop_ui(first[0], signal.SIGINT), "SIGTERM": stop_ui(second[0], signal.SIGTERM)}
+        for pid in set().union(*left.values()):
+            os.kill(pid, signal.SIGKILL)
+    assert left == {"SIGINT": set(), "SIGTERM": set()}, "corpus ui left processes running"
+    for port in (first[2], second[2]):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0  # nothing serves the port any more
