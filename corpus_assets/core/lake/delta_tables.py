@@ -48,6 +48,15 @@ def table_exists(table_uri: str, storage_options: Mapping[str, str] | None = Non
         return False
 
 
+def partition_row_count(table_uri: str, partition: dict[str, str], storage_options: dict[str, str] | None = None) -> int:
+    """Rows of one partition, from the file statistics of the Delta log (no data file is read)."""
+    actions = pa.table(DeltaTable(table_uri, storage_options=storage_options or None)
+                       .get_add_actions(flatten=True)).to_pydict()
+    keep = [all(actions[f"partition.{key}"][i] == value for key, value in partition.items())
+            for i in range(len(actions["num_records"]))]
+    return int(sum(n or 0 for n, wanted in zip(actions["num_records"], keep) if wanted))
+
+
 def read_partition(table_uri: str, partition: dict[str, str], columns: list[str] | None = None,
                    storage_options: dict[str, str] | None = None) -> pl.DataFrame:
     """Rows of one partition (partition pruning: only that partition's files are read)."""

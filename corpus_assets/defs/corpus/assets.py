@@ -59,6 +59,7 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     masked = read_partition(warehouse.table_uri("corpus"), partition, PII_COUNT_COLUMNS + ["n_boilerplate_lines"],
                             options).sum()
     return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows,
         "documents": rows,
         "dropped_by_filters": int((~verdicts["keep"]).sum()),
         "dropped_as_duplicates": len(duplicates & set(verdicts.filter("keep")["doc_id"].to_list())),

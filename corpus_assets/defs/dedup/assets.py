@@ -16,8 +16,8 @@ from corpus_assets.core.dedup.clustering import DedupDB, cluster_band_keys, clus
 from corpus_assets.core.dedup.clusters import final_clusters
 from corpus_assets.core.dedup.text import text_hashes
 from corpus_assets.core.lake.delta_tables import (iter_file_batches, overwrite_table, partition_files,
-                                                  partition_fingerprints, replace_partition, replace_partition_frame,
-                                                  table_exists)
+                                                  partition_fingerprints, partition_row_count, replace_partition,
+                                                  replace_partition_frame, table_exists)
 from corpus_assets.core.dedup.minhash import minhash_tables
 from corpus_assets.core.dedup.settings import check_one_minhash_config
 from corpus_assets.core.ingest.shards import Shard
@@ -116,14 +116,19 @@ def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSet
         replace_partition_frame(warehouse.table_uri("boilerplate_lines"), boilerplate, partition, options)
     seconds = time.perf_counter() - started
     yield dg.MaterializeResult(asset_key="dedup_signatures", metadata={
+        "dagster/row_count": totals["documents"],
         "documents": totals["documents"], "minhash_status": status, "minhash_config": hasher.config_id,
         "boilerplate_lines_removed": totals["boilerplate_lines_removed"],
         "seconds": round(seconds, 2), "signatures_per_s": round(totals["documents"] / max(seconds, 1e-9), 1)})
-    yield dg.MaterializeResult(asset_key="minhash_bands", metadata={"rows": totals["band_rows"], "bands": hasher.bands,
+    yield dg.MaterializeResult(asset_key="minhash_bands", metadata={"dagster/row_count": totals["band_rows"],
+                                                                    "rows": totals["band_rows"], "bands": hasher.bands,
                                                                     "rows_per_band": hasher.rows})
-    yield dg.MaterializeResult(asset_key="boilerplate_lines", metadata={"lines": boilerplate.height,
+    yield dg.MaterializeResult(asset_key="boilerplate_lines", metadata={"dagster/row_count": boilerplate.height,
+                                                                        "lines": boilerplate.height,
                                                                         "hosts": boilerplate["url_host"].n_unique()})
-    yield dg.MaterializeResult(asset_key="host_line_counts", metadata={"document_lines": counted})
+    yield dg.MaterializeResult(asset_key="host_line_counts", metadata={
+        "dagster/row_count": partition_row_count(warehouse.table_uri("host_line_counts"), partition, options),
+        "document_lines": counted})
 
 
 def _with_partition(batch: pa.RecordBatch, partition: dict[str, str]) -> pa.RecordBatch:
@@ -232,6 +237,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
         "shards": len(current),
         "new_shards": len(new),
         "rewritten_shards": len(changed),
+        "dagster/row_count": rows,
         "documents_in_clusters": rows,
         "clusters": after["cluster_id"].n_unique(),
         "members_by_kind": counts,

@@ -10,6 +10,7 @@ def documents_metadata(stats: ShardStats, empty_reason: str, warehouse: Warehous
     """Counts, languages, skips by reason, damage, why the partition is empty ('' unless it wrote no
     document), speed and the table; `extra` adds what only one kind of partition knows."""
     return {
+        "dagster/row_count": stats.documents,
         "records_read": stats.records_read,
         "documents_written": stats.documents,
         "skips_by_reason": skips,
