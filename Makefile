@@ -27,8 +27,8 @@ demo: install            ## materialize the bundled sample crawl into ./warehous
 	$(BIN)/corpus demo
 
 # PYTEST_ARGS: extra pytest options, e.g. `make test PYTEST_ARGS="--random-order"` (what CI runs) or "-x -k dedup"
-test: install            ## the test suite (real Dagster, Delta, DuckDB, fastText on the bundled sample)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+test: install            ## the test suite (real Dagster, Delta, DuckDB, fastText on the bundled sample), one worker per core
+	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
 
 test-fast: install       ## the fast tier, for every edit: the tests not marked slow (no worker processes, no sample warehouse)
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
