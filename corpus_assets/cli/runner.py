@@ -27,44 +27,11 @@ if TYPE_CHECKING:  # pragma: no cover
     import dagster as dg
 
 
-def _job(name: str) -> "dg.JobDefinition":
+def job_named(name: str) -> "dg.JobDefinition":
+    """The code location's job `name`; how a worker (or Dagster's multiprocess executor) rebuilds it."""
     from corpus_assets.definitions import defs
 
     return defs.resolve_job_def(name)
-
-
-# job factories for `dg.reconstructable`, which needs module-level functions
-def ingest_job() -> "dg.JobDefinition":
-    return _job("ingest_shard")
-
-
-def model_job() -> "dg.JobDefinition":
-    return _job("train_quality_model")
-
-
-def score_job() -> "dg.JobDefinition":
-    return _job("score_shard")
-
-
-def dedup_job() -> "dg.JobDefinition":
-    return _job("deduplicate")
-
-
-def corpus_job() -> "dg.JobDefinition":
-    return _job("publish_corpus")
-
-
-def summary_job() -> "dg.JobDefinition":
-    return _job("summarize")
-
-
-def mixtures_job() -> "dg.JobDefinition":
-    return _job("build_mixtures")
-
-
-JOB_FACTORIES = {"ingest_shard": ingest_job, "train_quality_model": model_job, "score_shard": score_job,
-                 "deduplicate": dedup_job, "publish_corpus": corpus_job,
-                 "summarize": summary_job, "build_mixtures": mixtures_job}
 
 
 @dataclass
@@ -96,8 +63,9 @@ def run_partition(partition: str | None, asset_names: list[str], run_config: dic
     tags = {"corpus/launched_by": "cli"}
     if partition is not None:
         tags["dagster/partition"] = partition
+    job = dg.build_reconstructable_job(__name__, job_named.__name__, reconstructable_args=(job_name,))
     result = dg.execute_job(
-        dg.reconstructable(JOB_FACTORIES[job_name]), instance=instance, run_config=run_config, tags=tags,
+        job, instance=instance, run_config=run_config, tags=tags,
         asset_selection=[dg.AssetKey(name) for name in asset_names], raise_on_error=False,
     )
     metadata = {event.asset_key.to_user_string(): _metadata_values(event.materialization.metadata)  # type: ignore[union-attr]
