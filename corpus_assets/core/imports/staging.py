@@ -7,13 +7,13 @@ key names. Nothing in `import.json` depends on when or from where the file was i
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyarrow.fs as pafs
 
+from corpus_assets.core import hashing
 from corpus_assets.core.imports.keys import COMMON_CRAWL_SOURCE, HASH_CHARS, ImportShard, check_source_name
 
 IMPORTS_FOLDER = "_imports"
@@ -71,15 +71,6 @@ def file_format(path: str | Path) -> str:
                        f"or Parquet ({', '.join(PARQUET_SUFFIXES)})")
 
 
-def sha256_of(path: str | Path, chunk: int = 1 << 20) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as stream:
-        while block := stream.read(chunk):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
 def make_spec(path: str | Path, source: str, *, synthetic: bool = False, generator: str | None = None,
               text_field: str = "text", id_field: str = "id") -> ImportSpec:
     """Check what was asked and describe the file (its hash names the partition)."""
@@ -98,7 +89,7 @@ def make_spec(path: str | Path, source: str, *, synthetic: bool = False, generat
         raise ImportFileError("--text-field and --id-field must name a field")
     if text_field == id_field:
         raise ImportFileError(f"--text-field and --id-field are both {text_field!r}")
-    digest, size = sha256_of(path)
+    digest, size = hashing.file_sha256(path), path.stat().st_size
     return ImportSpec(source=source, file_name=path.name, file_sha256=digest, file_bytes=size, format=file_format(path),
                       text_field=text_field, id_field=id_field, synthetic=synthetic, generator=generator or None)
 

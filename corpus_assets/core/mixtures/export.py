@@ -20,7 +20,6 @@ exclusive, the end-of-text token included), like Megatron's document index.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import shutil
@@ -33,6 +32,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corpus_assets.core.hashing import file_sha256
 from corpus_assets.core.mixtures.inputs import CorpusSnapshot
 from corpus_assets.core.mixtures.manifest import manifest_bytes
 from corpus_assets.core.mixtures.spec import MixtureSpec
@@ -219,7 +219,7 @@ def _write_tokens(stream: _RowStream, folder: Path, shard_rows: int, tokenizer: 
         with open(index_path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle:
             handle.write("".join(index_lines).encode("utf-8"))
         entry = _file_entry(ids_path, stage, rows)
-        entry.update(tokens=offset, index=str(index_path), index_sha256=_sha256(index_path))
+        entry.update(tokens=offset, index=str(index_path), index_sha256=file_sha256(index_path))
         written.append(entry)
     return written
 
@@ -236,12 +236,4 @@ def _tokens_header(tokenizer: HFTokenizer, spec: MixtureSpec) -> dict[str, Any]:
 
 
 def _file_entry(path: Path, stage: str, rows: int) -> dict[str, Any]:
-    return {"path": str(path), "stage": stage, "rows": rows, "bytes": path.stat().st_size, "sha256": _sha256(path)}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return {"path": str(path), "stage": stage, "rows": rows, "bytes": path.stat().st_size, "sha256": file_sha256(path)}

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
+from corpus_assets.core.hashing import file_sha256
 from corpus_assets.core.scoring.calibration import Calibrator
 from corpus_assets.core.scoring.fasttext_model import load_classifier
 from corpus_assets.core.scoring.metrics import roc_auc
@@ -44,14 +45,6 @@ def models_root(warehouse: str | os.PathLike) -> Path:
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def list_versions(root: Path) -> list[int]:
@@ -94,7 +87,7 @@ def save_version(root: Path, trained: TrainedQualityModel, extra: dict | None = 
     _write_json(path / "calibration.json", {k: c.to_json() for k, c in trained.calibrators.items()})
     _write_json(path / "metrics.json", trained.metrics)
     trained.heldout.drop("text").write_parquet(path / "heldout.parquet")
-    files = {p.name: _sha256(p) for p in sorted(path.iterdir()) if p.is_file()}
+    files = {p.name: file_sha256(p) for p in sorted(path.iterdir()) if p.is_file()}
     _write_json(path / "manifest.json", {
         "version": version,
         "created_at": _now(),
