@@ -8,17 +8,22 @@ checks the two transactions for a real conflict (`CommitProperties.max_commit_re
 """
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Callable, Iterator, Mapping
 
 import polars as pl
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 PARTITION_COLUMNS = ["crawl", "shard"]
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 COMMIT_RETRIES = 20  # concurrent shard writers: each retry re-checks the winner's commit for a real conflict
+# A Parquet row group is the unit a writer buffers and a pre-buffering reader loads whole: delta-rs's default
+# (~1M rows, i.e. a whole ~100 MB file of text) made a shard's memory follow its file size, not its batch
+ROW_GROUP_BYTES = 32 * 2**20
+READ_BUFFER_BYTES = 4 * 2**20  # a Parquet reader streams pages through a buffer this size (no whole-row-group reads)
 
 
 def _predicate(partition: dict[str, str]) -> str:
@@ -32,12 +37,28 @@ def _predicate(partition: dict[str, str]) -> str:
 def replace_partition(table_uri: str, make_batches: Callable[[], Iterator[pa.RecordBatch]], schema: pa.Schema,
                       partition: dict[str, str], storage_options: dict[str, str] | None = None) -> None:
     """Write the batches from `make_batches()` as the whole content of `partition`, in one transaction."""
-    reader = pa.RecordBatchReader.from_batches(schema, make_batches())
+    batches, properties = _sized_row_groups(make_batches())
+    reader = pa.RecordBatchReader.from_batches(schema, batches)
     # schema_mode="merge": a release that adds a column (corpus' `source`) extends an existing table; the
     # partitions not rewritten yet read it as null
     write_deltalake(table_uri, reader, mode="overwrite", predicate=_predicate(partition),
                     partition_by=list(partition), storage_options=storage_options or None, schema_mode="merge",
-                    commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES))
+                    commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES), writer_properties=properties)
+
+
+def _sized_row_groups(batches: Iterator[pa.RecordBatch]) -> tuple[Iterator[pa.RecordBatch], WriterProperties]:
+    """The batches (unchanged) and writer properties whose row groups hold ~ROW_GROUP_BYTES of Arrow data,
+    sized from the first non-empty batch: ~10k rows of documents' text, ~500k rows of narrow tables."""
+    head: list[pa.RecordBatch] = []
+    for batch in batches:
+        head.append(batch)
+        if batch.num_rows:
+            break
+    rows = 1024 * 1024  # the parquet crate's default
+    if head and head[-1].num_rows:
+        rows = min(rows, max(1000, ROW_GROUP_BYTES * head[-1].num_rows // max(1, head[-1].nbytes)))
+    # SNAPPY: delta-rs's default codec, which explicit properties would otherwise reset to none
+    return itertools.chain(head, batches), WriterProperties(max_row_group_size=rows, compression="SNAPPY")
 
 
 def table_exists(table_uri: str, storage_options: Mapping[str, str] | None = None) -> bool:
@@ -75,36 +96,45 @@ def partition_files(table_uri: str, partition: dict[str, str], storage_options: 
 
 
 def iter_file_batches(files: list[str], partition: dict[str, str], columns: list[str] | None = None,
-                      batch_rows: int = 5000, filter_expression=None) -> Iterator[pl.DataFrame]:
+                      batch_rows: int = 5000) -> Iterator[pl.DataFrame]:
     """Stream a partition's files as Polars frames of at most `batch_rows` rows (bounded memory).
 
     pyarrow alone reads the files, so this can feed a delta-rs writer (which must not call back into
     delta-rs while it consumes the stream). Partition columns are added back as constants.
     """
-    import pyarrow.dataset as ds
-
-    if not files:
-        return
     file_columns = None if columns is None else [c for c in columns if c not in partition]
-    for batch in ds.dataset(files, format="parquet").to_batches(columns=file_columns, filter=filter_expression,
-                                                                batch_size=batch_rows):
+    for batch in _parquet_batches(files, file_columns, batch_rows):
         if batch.num_rows:
             frame = pl.from_arrow(batch).with_columns(pl.lit(v, pl.String).alias(k) for k, v in partition.items())  # type: ignore[union-attr]
             yield frame.select(columns) if columns else frame
 
 
+def _parquet_batches(files: list[str], columns: list[str] | None, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Record batches of Parquet files, one file after the other, streamed page by page: neither a dataset
+    scanner (which reads ahead several files) nor pre-buffering (which loads a whole row group) holds more
+    than a batch. The files of one partition come from one write, so they share a schema."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    if not files:
+        return
+    dataset = ds.dataset(files, format="parquet")  # resolves URIs to a filesystem, as delta-rs wrote them
+    for path in dataset.files:
+        with dataset.filesystem.open_input_file(path) as source:
+            reader = pq.ParquetFile(source, pre_buffer=False, buffer_size=READ_BUFFER_BYTES)
+            yield from reader.iter_batches(batch_size=batch_rows, columns=columns)
+
+
 def iter_partition_batches(table_uri: str, partition: dict[str, str], columns: list[str] | None = None,
-                           batch_rows: int = 5000, storage_options: dict[str, str] | None = None,
-                           filter_expression=None) -> Iterator[pl.DataFrame]:
+                           batch_rows: int = 5000, storage_options: dict[str, str] | None = None) -> Iterator[pl.DataFrame]:
     """Stream one partition of a table as Polars frames (see `iter_file_batches`)."""
     files = partition_files(table_uri, partition, storage_options)
-    yield from iter_file_batches(files, partition, columns, batch_rows, filter_expression)
+    yield from iter_file_batches(files, partition, columns, batch_rows)
 
 
 def transform_partition(source_uri: str, target_uri: str, partition: dict[str, str],
                         transform: Callable[[pl.DataFrame], pl.DataFrame], columns: list[str] | None = None,
-                        batch_rows: int = 5000, storage_options: dict[str, str] | None = None,
-                        filter_expression=None) -> int:
+                        batch_rows: int = 5000, storage_options: dict[str, str] | None = None) -> int:
     """Replace `partition` of the target table with `transform` applied batch by batch to the source's
     partition; returns rows written. The transform must keep the partition columns and accept empty frames."""
     written = 0
@@ -113,7 +143,7 @@ def transform_partition(source_uri: str, target_uri: str, partition: dict[str, s
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal written
         written = 0
-        for frame in iter_file_batches(files, partition, columns, batch_rows, filter_expression):
+        for frame in iter_file_batches(files, partition, columns, batch_rows):
             out = transform(frame)
             written += out.height
             yield from out.to_arrow().cast(schema).to_batches()
@@ -141,12 +171,21 @@ def partition_fingerprints(table_uri: str, storage_options: dict[str, str] | Non
 
 def overwrite_table(table_uri: str, parquet_files: list[str], storage_options: dict[str, str] | None = None) -> int:
     """Replace a whole (unpartitioned) table with the rows of Parquet files, streamed; returns rows."""
-    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
-    dataset = ds.dataset(parquet_files, format="parquet")
-    write_deltalake(table_uri, dataset.scanner().to_reader(), mode="overwrite", schema_mode="overwrite",
-                    storage_options=storage_options or None)
-    return dataset.count_rows()
+    rows = 0
+
+    def counted() -> Iterator[pa.RecordBatch]:
+        nonlocal rows
+        for batch in _parquet_batches(parquet_files, None, 65_536):
+            rows += batch.num_rows
+            yield batch
+
+    batches, properties = _sized_row_groups(counted())
+    write_deltalake(table_uri, pa.RecordBatchReader.from_batches(pq.read_schema(parquet_files[0]), batches),
+                    mode="overwrite", schema_mode="overwrite", storage_options=storage_options or None,
+                    writer_properties=properties)
+    return rows
 
 
 def replace_partition_frame(table_uri: str, frame: pl.DataFrame, partition: dict[str, str],

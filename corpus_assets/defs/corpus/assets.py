@@ -3,7 +3,6 @@ import time
 
 import dagster as dg
 import polars as pl
-import pyarrow.dataset as ds
 
 from corpus_assets.core.lake.delta_tables import read_partition, table_exists, transform_partition
 from corpus_assets.core.corpus.corpus_table import corpus_frame
@@ -46,16 +45,16 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     duplicates = set(duplicates_in_shard(warehouse, partition))
     if not table_exists(warehouse.table_uri("dedup_clusters"), options):
         context.log.warning("dedup_clusters is not materialized yet: the corpus is not deduplicated")
-    kept = [doc for doc, keep in verdicts.iter_rows() if keep and doc not in duplicates]
+    kept = {doc for doc, keep in verdicts.iter_rows() if keep and doc not in duplicates}
     signatures = read_partition(warehouse.table_uri("dedup_signatures"), partition, ["doc_id", "text_hash"], options)
     boilerplate = read_partition(warehouse.table_uri("boilerplate_lines"), partition, ["url_host", "line_hash"], options)
     scores = read_partition(warehouse.table_uri("quality_scores"), partition, ["doc_id", "quality_score", "model_version"],
                             options)
     origin = origin_of(warehouse.root(), shard)  # source, synthetic, generator: crawled or as imported
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition,
-                               lambda docs: with_origin(corpus_frame(docs, boilerplate, signatures, scores), origin),
-                               columns=CORPUS_SOURCE_COLUMNS,
-                               storage_options=options, filter_expression=ds.field("doc_id").isin(kept))
+                               lambda docs: with_origin(corpus_frame(_only(docs, kept), boilerplate, signatures, scores),
+                                                        origin),
+                               columns=CORPUS_SOURCE_COLUMNS, storage_options=options)
     masked = read_partition(warehouse.table_uri("corpus"), partition, PII_COUNT_COLUMNS + ["n_boilerplate_lines"],
                             options).sum()
     return dg.MaterializeResult(metadata={
@@ -69,3 +68,8 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
                        for column in PII_COUNT_COLUMNS},
         "seconds": round(time.perf_counter() - started, 2),
     })
+
+
+def _only(docs: pl.DataFrame, doc_ids: set[str]) -> pl.DataFrame:
+    """The batch's rows whose doc_id is in `doc_ids` (a set lookup per row: no per-batch hash table of the shard)."""
+    return docs.filter(pl.Series([doc in doc_ids for doc in docs["doc_id"].to_list()], dtype=pl.Boolean))

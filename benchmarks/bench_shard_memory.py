@@ -1,0 +1,188 @@
+#!/usr/bin/env python
+"""Peak RSS, wall and CPU time of each per-shard asset on one big synthetic shard (issue 12: memory bounded
+at the shard size the README recommends: ~100 WARC files, 2-3M documents).
+
+A synthetic warehouse holds one shard (`CC-BENCH/00000-00099`) of N documents in `documents`, written as
+the pipeline writes it (`replace_partition`): texts as in bench_dedup.py (8-30 real news / Wikipedia
+sentences, ~25 % near-duplicate variants), on 2,000 hosts whose pages carry three template lines.
+Each asset is then materialized, in pipeline order, by real Dagster (the code location's own asset
+definitions and default resources and configs, an ephemeral instance; asset checks not run) in a fresh
+subprocess, which reports its own peak RSS (`VmHWM`: interpreter and imports included), its RSS after
+imports, and the wall and CPU seconds (all threads, DuckDB's and delta-rs' included) of the materialization:
+  signals, quality_scores, decisions, dedup_signatures (+ minhash_bands, boilerplate_lines,
+  host_line_counts), dedup_clusters (a full run over the shard's band index), corpus
+The quality model is not trained on the synthetic shard: `quality_model` is a global asset (its cost is
+the pool it samples, at most 100k pages, not the shard), so the bundled sample is materialized once
+(`corpus materialize`) and its model folder copied into each synthetic warehouse; quality_scores and
+decisions then use that model as they would any active version.
+The `documents` asset itself (WARC extraction, ~2.5 ms per document) is not run here; see bench_stages.py.
+
+Usage: nice python benchmarks/bench_shard_memory.py [--sizes 10000 100000 1000000] [--out FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PARTITION = "CC-BENCH/00000-00099"
+ASSETS = ["signals", "quality_scores", "decisions", "dedup_signatures", "dedup_clusters", "corpus"]
+
+
+def make_documents(root: Path, n: int, chunk: int = 20_000) -> None:
+    """The shard's `documents` rows (DOCUMENTS_SCHEMA), generated chunk by chunk and streamed to the writer."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    sys.path.insert(0, str(REPO))
+    import pyarrow as pa
+    from bench_dedup import gen_chunk
+
+    from corpus_assets.core.ingest.documents import DOCUMENTS_SCHEMA
+    from corpus_assets.core.lake.delta_tables import replace_partition
+
+    crawl, shard = PARTITION.split("/")
+    fetched = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def batches():
+        for start in range(0, n, chunk):
+            ids, texts, _ = gen_chunk(7, start, min(n, start + chunk))
+            hosts = [f"host{i % 2000}.example" for i in range(start, start + len(ids))]
+            texts = [f"{h} home\nSubscribe to the {h} newsletter\n{t}\nCopyright {h}, all rights reserved."
+                     for h, t in zip(hosts, texts)]
+            m = len(ids)
+            yield pa.RecordBatch.from_pydict({
+                "doc_id": ids, "url": [f"https://{h}/{d}" for h, d in zip(hosts, ids)], "url_host": hosts,
+                "crawl": [crawl] * m, "shard": [shard] * m,
+                "warc_path": [f"crawl-data/{crawl}/warc/file-{(start + i) // 25_000:05d}.warc.gz" for i in range(m)],
+                "warc_record_offset": [(start + i) * 10_000 for i in range(m)], "warc_record_length": [9_000] * m,
+                "fetch_time": [fetched] * m, "http_status": [200] * m, "content_type": ["text/html"] * m,
+                "charset": ["utf-8"] * m, "charset_source": ["http"] * m, "extractor": ["resiliparse"] * m,
+                "title": [f"Page {d}" for d in ids], "text": texts, "lang": ["en"] * m, "lang_score": [0.99] * m,
+                "n_chars": [len(t) for t in texts]}, schema=DOCUMENTS_SCHEMA)
+
+    replace_partition(str(root / "documents"), batches, DOCUMENTS_SCHEMA, {"crawl": crawl, "shard": shard})
+
+
+def child(asset: str) -> None:
+    """Materialize one asset (warehouse: $CORPUS_WAREHOUSE); print its peak RSS and times as JSON."""
+    import dagster as dg
+
+    from corpus_assets.definitions import defs
+
+    assets = list({id(a): a for a in defs.assets if isinstance(a, dg.AssetsDefinition)}.values())  # type: ignore[union-attr]
+    graph = defs.resolve_asset_graph()
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("warc_shards", [PARTITION])
+    partitioned = graph.get(dg.AssetKey(asset)).partitions_def is not None
+    imported_mb = vm("VmRSS")
+    wall, cpu = time.perf_counter(), time.process_time()
+    selected = next(a.keys for a in assets if dg.AssetKey(asset) in a.keys)  # a multi-asset runs whole
+    result = dg.materialize(assets, selection=list(selected), partition_key=PARTITION if partitioned else None,
+                            resources=dict(defs.resources or {}), instance=instance)
+    assert result.success
+    print(json.dumps({"seconds": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
+                      "peak_rss_mb": vm("VmHWM"), "imported_rss_mb": imported_mb}))
+
+
+def vm(field: str) -> float:
+    """A /proc/self/status figure in MB (VmHWM belongs to the address space, so it starts afresh at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def run_child(asset: str, warehouse: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CORPUS_WAREHOUSE": str(warehouse),
+           "DAGSTER_HOME": str(warehouse / "_dagster_home")}
+    (warehouse / "_dagster_home").mkdir(exist_ok=True)
+    out = subprocess.run([sys.executable, __file__, "--child", asset], env=env, capture_output=True, text=True,
+                         cwd=REPO)
+    if out.returncode:
+        raise RuntimeError(f"{asset} failed: {out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def sample_models(scratch: Path) -> Path:
+    """`_models/` of the bundled sample materialized once (its bootstrap-trained quality model)."""
+    print("materializing the bundled sample for its quality model ...", flush=True)
+    warehouse = scratch / "sample"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(scratch / "sample_dagster_home")}
+    subprocess.run([sys.executable, "-m", "corpus_assets.cli", "materialize", "--warehouse", str(warehouse),
+                    "--workers", "0", "--select", "documents,signals,quality_model"], env=env, cwd=REPO, check=True,
+                   capture_output=True)
+    return warehouse / "_models"
+
+
+def table_rows(warehouse: Path, table: str) -> int:
+    from deltalake import DeltaTable
+
+    return int(sum(DeltaTable(str(warehouse / table)).get_add_actions(flatten=True).column("num_records").to_pylist()))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--out", default=str(REPO / "benchmarks/results/shard_memory.md"))
+    p.add_argument("--scratch", default=None, help="scratch folder (default: a temporary one, removed)")
+    p.add_argument("--models", default=None, help="a warehouse's `_models/` folder to use (default: the bundled "
+                                                  "sample's, materialized first)")
+    p.add_argument("--keep", default=None, help="move the last size's warehouse here instead of deleting it")
+    p.add_argument("--child", metavar="ASSET", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        return child(a.child)
+    commit = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True).strip()
+    dirty = " (+ uncommitted changes)" if subprocess.check_output(["git", "status", "--porcelain", "corpus_assets"],
+                                                                  cwd=REPO, text=True).strip() else ""
+    out = Path(a.out)
+    lines = ["# Per-shard assets: peak RSS, wall and CPU time per asset on one synthetic shard", "",
+             f"`nice python benchmarks/bench_shard_memory.py --sizes {' '.join(map(str, a.sizes))}` at commit "
+             f"{commit}{dirty}; {platform.machine()}, {os.cpu_count()} cores shared with other jobs (wall time "
+             "is inflated by them; CPU seconds less so), Python {0}. Peak RSS is the subprocess's VmHWM, "
+             "interpreter and imports included (RSS after imports in its own column); the quality model is the "
+             "bundled sample's (see the docstring).".format(platform.python_version()), "",
+             "| docs | asset | peak RSS MB | RSS after imports MB | wall s | CPU s | rows written |",
+             "|---|---|---|---|---|---|---|"]
+    tables = {"signals": "signals", "quality_scores": "quality_scores", "decisions": "decisions",
+              "dedup_signatures": "dedup_signatures", "dedup_clusters": "dedup_clusters", "corpus": "corpus"}
+    peaks: dict[tuple[int, str], float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-shard-mem-", dir=a.scratch) as tmp:
+        models = Path(a.models) if a.models else sample_models(Path(tmp))
+        for n in a.sizes:
+            warehouse = Path(tmp) / f"wh-{n}"
+            started = time.perf_counter()
+            make_documents(warehouse, n)
+            shutil.copytree(models, warehouse / "_models")
+            print(f"{n:,} documents written in {time.perf_counter() - started:.0f} s", flush=True)
+            for asset in ASSETS:
+                r = run_child(asset, warehouse)
+                peaks[n, asset] = r["peak_rss_mb"]
+                rows = table_rows(warehouse, tables[asset])
+                print(n, asset, r, rows, flush=True)
+                lines.append(f"| {n:,} | {asset} | {r['peak_rss_mb']:,.0f} | {r['imported_rss_mb']:,.0f} | "
+                             f"{r['seconds']:.1f} | {r['cpu_s']:.1f} | {rows:,} |")
+                out.write_text("\n".join(lines) + "\n")  # each asset as soon as it is measured
+            if a.keep and n == a.sizes[-1]:
+                shutil.move(warehouse, a.keep)
+            else:
+                shutil.rmtree(warehouse)  # disk: one warehouse at a time
+    if 100_000 in a.sizes and 1_000_000 in a.sizes:
+        lines += ["", "Growth of peak RSS from 100k to 1M documents (target: at most 1.5x; at most 2 GB at 1M):", "",
+                  "| asset | 100k MB | 1M MB | 1M / 100k |", "|---|---|---|---|"]
+        lines += [f"| {asset} | {peaks[100_000, asset]:,.0f} | {peaks[1_000_000, asset]:,.0f} | "
+                  f"{peaks[1_000_000, asset] / peaks[100_000, asset]:.2f}x |" for asset in ASSETS]
+        out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
