@@ -278,6 +278,9 @@ def _auto_shard_rows(memory_limit: str) -> int:
     return max(250_000, parse_memory_limit(memory_limit) // 256)
 
 
+# candidate pairs per verification batch: each row carries two signatures (~0.9 kB at 112 permutations), so
+# 200k rows held ~0.2 GB per batch outside DuckDB's memory limit
+VERIFY_BATCH = 20_000
 PAIR_BUCKET_MAX = 64  # verified runs: all pairs of a bucket up to this size, a star beyond (bounded work)
 
 
@@ -348,7 +351,7 @@ def _verify_edges(db: DedupDB, table: str, signatures: Source, threshold: float,
         WHERE a.signature IS NOT NULL AND b.signature IS NOT NULL
         """
     )
-    reader = rel.to_arrow_reader(200_000)
+    reader = rel.to_arrow_reader(VERIFY_BATCH)
     writer = None
     try:
         for batch in reader:
