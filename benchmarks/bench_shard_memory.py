@@ -16,8 +16,10 @@ the pool it samples, at most 100k pages, not the shard), so the bundled sample i
 (`corpus materialize`) and its model folder copied into each synthetic warehouse; quality_scores and
 decisions then use that model as they would any active version.
 The `documents` asset itself (WARC extraction, ~2.5 ms per document) is not run here; see bench_stages.py.
+With `--before REV` the code of that revision (`git archive`) is measured too, on a warehouse its own code
+wrote, for the sizes up to `--before-max`.
 
-Usage: nice python benchmarks/bench_shard_memory.py [--sizes 10000 100000 1000000] [--out FILE]
+Usage: nice python benchmarks/bench_shard_memory.py [--sizes 10000 100000 1000000] [--before main] [--out FILE]
 """
 from __future__ import annotations
 
@@ -39,9 +41,9 @@ ASSETS = ["signals", "quality_scores", "decisions", "dedup_signatures", "dedup_c
 
 
 def make_documents(root: Path, n: int, chunk: int = 20_000) -> None:
-    """The shard's `documents` rows (DOCUMENTS_SCHEMA), generated chunk by chunk and streamed to the writer."""
+    """The shard's `documents` rows (DOCUMENTS_SCHEMA), generated chunk by chunk and streamed to the writer
+    of the code on sys.path."""
     sys.path.insert(0, str(REPO / "benchmarks"))
-    sys.path.insert(0, str(REPO))
     import pyarrow as pa
     from bench_dedup import gen_chunk
 
@@ -100,15 +102,15 @@ def vm(field: str) -> float:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def run_child(asset: str, warehouse: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CORPUS_WAREHOUSE": str(warehouse),
+def run_child(code: Path, warehouse: Path, *args: str) -> dict:
+    """This script's `--child ASSET` or `--make-documents N` in a fresh process running the code in `code`."""
+    env = {**os.environ, "PYTHONPATH": str(code), "CORPUS_WAREHOUSE": str(warehouse),
            "DAGSTER_HOME": str(warehouse / "_dagster_home")}
-    (warehouse / "_dagster_home").mkdir(exist_ok=True)
-    out = subprocess.run([sys.executable, __file__, "--child", asset], env=env, capture_output=True, text=True,
-                         cwd=REPO)
+    (warehouse / "_dagster_home").mkdir(parents=True, exist_ok=True)
+    out = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True, cwd=code)
     if out.returncode:
-        raise RuntimeError(f"{asset} failed: {out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"{args} ({code}) failed: {out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1]) if args[0] == "--child" else {}
 
 
 def sample_models(scratch: Path) -> Path:
@@ -136,50 +138,66 @@ def main() -> None:
     p.add_argument("--models", default=None, help="a warehouse's `_models/` folder to use (default: the bundled "
                                                   "sample's, materialized first)")
     p.add_argument("--keep", default=None, help="move the last size's warehouse here instead of deleting it")
+    p.add_argument("--before", default=None, help="also measure the code of this git revision")
+    p.add_argument("--before-max", type=int, default=100_000, help="measure --before up to this size")
     p.add_argument("--child", metavar="ASSET", help=argparse.SUPPRESS)
+    p.add_argument("--make-documents", type=int, metavar="N", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
         return child(a.child)
+    if a.make_documents:
+        return make_documents(Path(os.environ["CORPUS_WAREHOUSE"]), a.make_documents)
     commit = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True).strip()
     dirty = " (+ uncommitted changes)" if subprocess.check_output(["git", "status", "--porcelain", "corpus_assets"],
                                                                   cwd=REPO, text=True).strip() else ""
     out = Path(a.out)
+    before = f" --before {a.before}" if a.before else ""
     lines = ["# Per-shard assets: peak RSS, wall and CPU time per asset on one synthetic shard", "",
-             f"`nice python benchmarks/bench_shard_memory.py --sizes {' '.join(map(str, a.sizes))}` at commit "
+             f"`nice python benchmarks/bench_shard_memory.py --sizes {' '.join(map(str, a.sizes))}{before}` at commit "
              f"{commit}{dirty}; {platform.machine()}, {os.cpu_count()} cores shared with other jobs (wall time "
              "is inflated by them; CPU seconds less so), Python {0}. Peak RSS is the subprocess's VmHWM, "
              "interpreter and imports included (RSS after imports in its own column); the quality model is the "
              "bundled sample's (see the docstring).".format(platform.python_version()), "",
-             "| docs | asset | peak RSS MB | RSS after imports MB | wall s | CPU s | rows written |",
-             "|---|---|---|---|---|---|---|"]
+             "| docs | code | asset | peak RSS MB | RSS after imports MB | wall s | CPU s | rows written |",
+             "|---|---|---|---|---|---|---|---|"]
     tables = {"signals": "signals", "quality_scores": "quality_scores", "decisions": "decisions",
               "dedup_signatures": "dedup_signatures", "dedup_clusters": "dedup_clusters", "corpus": "corpus"}
-    peaks: dict[tuple[int, str], float] = {}
+    peaks: dict[tuple[str, int, str], float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-shard-mem-", dir=a.scratch) as tmp:
         models = Path(a.models) if a.models else sample_models(Path(tmp))
+        codes = {"after": REPO}
+        if a.before:
+            codes = {"before": Path(tmp) / "before", **codes}
+            codes["before"].mkdir()
+            archive = subprocess.run(["git", "archive", a.before, "corpus_assets"], cwd=REPO, check=True,
+                                     capture_output=True)
+            subprocess.run(["tar", "-x", "-C", str(codes["before"])], input=archive.stdout, check=True)
         for n in a.sizes:
-            warehouse = Path(tmp) / f"wh-{n}"
-            started = time.perf_counter()
-            make_documents(warehouse, n)
-            shutil.copytree(models, warehouse / "_models")
-            print(f"{n:,} documents written in {time.perf_counter() - started:.0f} s", flush=True)
-            for asset in ASSETS:
-                r = run_child(asset, warehouse)
-                peaks[n, asset] = r["peak_rss_mb"]
-                rows = table_rows(warehouse, tables[asset])
-                print(n, asset, r, rows, flush=True)
-                lines.append(f"| {n:,} | {asset} | {r['peak_rss_mb']:,.0f} | {r['imported_rss_mb']:,.0f} | "
-                             f"{r['seconds']:.1f} | {r['cpu_s']:.1f} | {rows:,} |")
-                out.write_text("\n".join(lines) + "\n")  # each asset as soon as it is measured
-            if a.keep and n == a.sizes[-1]:
-                shutil.move(warehouse, a.keep)
-            else:
-                shutil.rmtree(warehouse)  # disk: one warehouse at a time
+            for label, code in codes.items():
+                if label == "before" and n > a.before_max:
+                    continue
+                warehouse = Path(tmp) / f"wh-{label}-{n}"
+                started = time.perf_counter()
+                run_child(code, warehouse, "--make-documents", str(n))  # as that code writes it
+                shutil.copytree(models, warehouse / "_models")
+                print(f"{n:,} documents written in {time.perf_counter() - started:.0f} s ({label})", flush=True)
+                for asset in ASSETS:
+                    r = run_child(code, warehouse, "--child", asset)
+                    peaks[label, n, asset] = r["peak_rss_mb"]
+                    rows = table_rows(warehouse, tables[asset])
+                    print(n, label, asset, r, rows, flush=True)
+                    lines.append(f"| {n:,} | {label} | {asset} | {r['peak_rss_mb']:,.0f} | {r['imported_rss_mb']:,.0f} | "
+                                 f"{r['seconds']:.1f} | {r['cpu_s']:.1f} | {rows:,} |")
+                    out.write_text("\n".join(lines) + "\n")  # each asset as soon as it is measured
+                if a.keep and n == a.sizes[-1] and label == "after":
+                    shutil.move(warehouse, a.keep)
+                else:
+                    shutil.rmtree(warehouse)  # disk: one warehouse at a time
     if 100_000 in a.sizes and 1_000_000 in a.sizes:
         lines += ["", "Growth of peak RSS from 100k to 1M documents (target: at most 1.5x; at most 2 GB at 1M):", "",
                   "| asset | 100k MB | 1M MB | 1M / 100k |", "|---|---|---|---|"]
-        lines += [f"| {asset} | {peaks[100_000, asset]:,.0f} | {peaks[1_000_000, asset]:,.0f} | "
-                  f"{peaks[1_000_000, asset] / peaks[100_000, asset]:.2f}x |" for asset in ASSETS]
+        lines += [f"| {asset} | {peaks['after', 100_000, asset]:,.0f} | {peaks['after', 1_000_000, asset]:,.0f} | "
+                  f"{peaks['after', 1_000_000, asset] / peaks['after', 100_000, asset]:.2f}x |" for asset in ASSETS]
         out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
