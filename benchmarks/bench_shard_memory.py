@@ -15,7 +15,10 @@ The quality model is not trained on the synthetic shard: `quality_model` is a gl
 the pool it samples, at most 100k pages, not the shard), so the bundled sample is materialized once
 (`corpus materialize`) and its model folder copied into each synthetic warehouse; quality_scores and
 decisions then use that model as they would any active version.
-The `documents` asset itself (WARC extraction, ~2.5 ms per document) is not run here; see bench_stages.py.
+The `documents` asset itself (WARC extraction, ~2.5 ms per document) is too slow to run at 1M here: with
+`--warc-sizes` it is measured on its own, as `corpus materialize --select documents --workers 0` (the CLI
+process's peak RSS and CPU, start-up included) over a generated crawl of N cycled sample responses in
+files of 10,000 records (bench_end_to_end.py's generator), one shard of all files.
 With `--before REV` the code of that revision (`git archive`) is measured too, on a warehouse its own code
 wrote, for the sizes up to `--before-max`.
 
@@ -124,6 +127,32 @@ def sample_models(scratch: Path) -> Path:
     return warehouse / "_models"
 
 
+def measure_documents(n: int, scratch: Path) -> dict:
+    """`documents` of a generated N-record crawl, one shard, through the CLI in one process (no workers)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_end_to_end import sample_responses, write_crawl
+
+    source, crawl, per_file = scratch / f"warc-{n}", "CC-WARC", min(n, 10_000)
+    files = max(1, n // per_file)
+    write_crawl(source, crawl, files, per_file, sample_responses())
+    (source / "collinfo.json").write_text(json.dumps([{"id": crawl, "name": "bench"}]))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("DAGSTER_HOME", None)  # `corpus` makes <warehouse>/_dagster
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "corpus_assets.cli", "materialize", "--source", str(source),
+                                "--crawl", crawl, "--warehouse", str(scratch / f"wh-warc-{n}"), "--select", "documents",
+                                "--workers", "0", "--shard-size", str(files)], env=env, cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status:
+        raise RuntimeError(f"documents of {n} records failed: {process.stderr.read()[-3000:]}")  # type: ignore[union-attr]
+    result = {"seconds": time.perf_counter() - started, "cpu_s": usage.ru_utime + usage.ru_stime,
+              "peak_rss_mb": usage.ru_maxrss / 1024, "rows": table_rows(scratch / f"wh-warc-{n}", "documents")}
+    shutil.rmtree(source)
+    shutil.rmtree(scratch / f"wh-warc-{n}")
+    return result
+
+
 def table_rows(warehouse: Path, table: str) -> int:
     from deltalake import DeltaTable
 
@@ -132,12 +161,14 @@ def table_rows(warehouse: Path, table: str) -> int:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     p.add_argument("--out", default=str(REPO / "benchmarks/results/shard_memory.md"))
     p.add_argument("--scratch", default=None, help="scratch folder (default: a temporary one, removed)")
     p.add_argument("--models", default=None, help="a warehouse's `_models/` folder to use (default: the bundled "
                                                   "sample's, materialized first)")
     p.add_argument("--keep", default=None, help="move the last size's warehouse here instead of deleting it")
+    p.add_argument("--warc-sizes", type=int, nargs="*", default=[], help="also measure `documents` from WARC files "
+                                                                         "of this many records")
     p.add_argument("--before", default=None, help="also measure the code of this git revision")
     p.add_argument("--before-max", type=int, default=100_000, help="measure --before up to this size")
     p.add_argument("--child", metavar="ASSET", help=argparse.SUPPRESS)
@@ -152,8 +183,9 @@ def main() -> None:
                                                                   cwd=REPO, text=True).strip() else ""
     out = Path(a.out)
     before = f" --before {a.before}" if a.before else ""
+    warc = f" --warc-sizes {' '.join(map(str, a.warc_sizes))}" if a.warc_sizes else ""
     lines = ["# Per-shard assets: peak RSS, wall and CPU time per asset on one synthetic shard", "",
-             f"`nice python benchmarks/bench_shard_memory.py --sizes {' '.join(map(str, a.sizes))}{before}` at commit "
+             f"`nice python benchmarks/bench_shard_memory.py --sizes {' '.join(map(str, a.sizes))}{before}{warc}` at commit "
              f"{commit}{dirty}; {platform.machine()}, {os.cpu_count()} cores shared with other jobs (wall time "
              "is inflated by them; CPU seconds less so), Python {0}. Peak RSS is the subprocess's VmHWM, "
              "interpreter and imports included (RSS after imports in its own column); the quality model is the "
@@ -164,7 +196,7 @@ def main() -> None:
               "dedup_signatures": "dedup_signatures", "dedup_clusters": "dedup_clusters", "corpus": "corpus"}
     peaks: dict[tuple[str, int, str], float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-shard-mem-", dir=a.scratch) as tmp:
-        models = Path(a.models) if a.models else sample_models(Path(tmp))
+        models = Path(a.models) if a.models else sample_models(Path(tmp)) if a.sizes else Path()
         codes = {"after": REPO}
         if a.before:
             codes = {"before": Path(tmp) / "before", **codes}
@@ -193,6 +225,15 @@ def main() -> None:
                     shutil.move(warehouse, a.keep)
                 else:
                     shutil.rmtree(warehouse)  # disk: one warehouse at a time
+        if a.warc_sizes:
+            lines += ["", "`documents` from generated WARC files (`--warc-sizes`; `corpus materialize --select documents "
+                      "--workers 0`, the whole CLI process):", "",
+                      "| records | peak RSS MB | wall s | CPU s | rows written |", "|---|---|---|---|---|"]
+        for n in a.warc_sizes:
+            r = measure_documents(n, Path(tmp))
+            print(n, "documents", r, flush=True)
+            lines.append(f"| {n:,} | {r['peak_rss_mb']:,.0f} | {r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['rows']:,} |")
+            out.write_text("\n".join(lines) + "\n")
     if 100_000 in a.sizes and 1_000_000 in a.sizes:
         lines += ["", "Growth of peak RSS from 100k to 1M documents (target: at most 1.5x; at most 2 GB at 1M):", "",
                   "| asset | 100k MB | 1M MB | 1M / 100k |", "|---|---|---|---|"]
