@@ -5,6 +5,7 @@ import dagster as dg
 import polars as pl
 
 from corpus_assets.core.lake.delta_tables import read_partition, table_exists, transform_partition
+from corpus_assets.core.lake.lookup import rows_for
 from corpus_assets.core.corpus.corpus_table import corpus_frame
 from corpus_assets.core.imports.origin import with_origin
 from corpus_assets.core.imports.staging import origin_of
@@ -52,8 +53,7 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
                             options)
     origin = origin_of(warehouse.root(), shard)  # source, synthetic, generator: crawled or as imported
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition,
-                               lambda docs: with_origin(corpus_frame(_only(docs, kept), boilerplate, signatures, scores),
-                                                        origin),
+                               lambda docs: _publish(_only(docs, kept), boilerplate, signatures, scores, origin),
                                columns=CORPUS_SOURCE_COLUMNS, storage_options=options)
     masked = read_partition(warehouse.table_uri("corpus"), partition, PII_COUNT_COLUMNS + ["n_boilerplate_lines"],
                             options).sum()
@@ -68,6 +68,11 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
                        for column in PII_COUNT_COLUMNS},
         "seconds": round(time.perf_counter() - started, 2),
     })
+
+
+def _publish(docs: pl.DataFrame, boilerplate: pl.DataFrame, signatures: pl.DataFrame, scores: pl.DataFrame,
+             origin) -> pl.DataFrame:
+    return with_origin(corpus_frame(docs, boilerplate, rows_for(signatures, docs), rows_for(scores, docs)), origin)
 
 
 def _only(docs: pl.DataFrame, doc_ids: set[str]) -> pl.DataFrame:

@@ -7,7 +7,8 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from corpus_assets.core.lake.delta_tables import read_partition, transform_partition
+from corpus_assets.core.lake.delta_tables import iter_partition_batches, read_partition, transform_partition
+from corpus_assets.core.lake.lookup import rows_for
 from corpus_assets.core.quality.filter_config import config_hash, load_filter_config
 from corpus_assets.core.quality.decisions import decide
 from corpus_assets.core.quality.quality_cut import QUALITY_REASON, quality_cut
@@ -41,6 +42,15 @@ class DecisionsConfig(dg.Config):
 
 def _rows_by(frame: pl.DataFrame, column: str) -> dict:
     return dict(frame.group_by(column).len().sort("len", descending=True).iter_rows())
+
+
+def _add(total: dict, counts: dict) -> None:
+    for key, n in counts.items():
+        total[key] = total.get(key, 0) + n
+
+
+def _by_count(counts: dict) -> dict:
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 @dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=["documents"],
@@ -109,7 +119,7 @@ def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, wareho
         verdicts = decide(frame, filters)
         rows = (frame.select("doc_id", "crawl", "shard", "url", "lang")
                 .join(verdicts, on="doc_id", how="left", maintain_order="left")
-                .join(scores, on="doc_id", how="left", maintain_order="left"))
+                .join(rows_for(scores, frame), on="doc_id", how="left", maintain_order="left"))
         if filters.quality_rules and rows["quality_score"].null_count():
             raise ValueError(f"{rows['quality_score'].null_count()} documents of {shard.key} have no quality score: "
                              "re-materialize quality_scores for this shard")
@@ -124,21 +134,26 @@ def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, wareho
 
     rows = transform_partition(warehouse.table_uri("signals"), warehouse.table_uri("decisions"),
                                delta_partition(shard), apply, storage_options=warehouse.options())
-    table = read_partition(warehouse.table_uri("decisions"), delta_partition(shard),
-                           ["keep", "drop_reasons", "lang", "quality_rule"], warehouse.options())
-    reasons = table.select(pl.col("drop_reasons").explode().drop_nulls().alias("reason"))
-    kept = int(table["keep"].sum())
+    kept = 0  # counted batch by batch: the shard's verdicts are never held whole
+    reasons: dict[str, int] = {}
+    langs: dict[str, int] = {}
+    rules: dict[str, int] = {}
+    for part in iter_partition_batches(warehouse.table_uri("decisions"), delta_partition(shard),
+                                       ["keep", "drop_reasons", "lang", "quality_rule"], 100_000, warehouse.options()):
+        kept += int(part["keep"].sum())
+        _add(reasons, _rows_by(part.select(pl.col("drop_reasons").explode().drop_nulls().alias("reason")), "reason"))
+        _add(langs, _rows_by(part.filter("keep"), "lang"))
+        _add(rules, _rows_by(part.filter(pl.col("quality_rule").is_not_null()), "quality_rule"))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
         "kept": kept,
         "dropped": rows - kept,
         "kept_share": round(kept / rows, 3) if rows else 0.0,
-        "drops_by_reason": counts_markdown(_rows_by(reasons, "reason"), "drop reason"),
-        "kept_by_language": counts_markdown(_rows_by(table.filter("keep"), "lang"), "language"),
+        "drops_by_reason": counts_markdown(_by_count(reasons), "drop reason"),
+        "kept_by_language": counts_markdown(_by_count(langs), "language"),
         "filter_config": config.filter_config or "configs/filters.yaml (packaged)",
         "filter_config_hash": config_hash(filters),
         "quality_model_version": versions[0] if len(versions) == 1 else None,
-        "quality_rules": counts_markdown(_rows_by(table.filter(pl.col("quality_rule").is_not_null()), "quality_rule"),
-                                         "quality threshold"),
+        "quality_rules": counts_markdown(_by_count(rules), "quality threshold"),
         "seconds": round(time.perf_counter() - started, 2),
     })
