@@ -16,9 +16,8 @@ the pool it samples, at most 100k pages, not the shard), so the bundled sample i
 (`corpus materialize`) and its model folder copied into each synthetic warehouse; quality_scores and
 decisions then use that model as they would any active version.
 The `documents` asset itself (WARC extraction, ~2.5 ms per document) is too slow to run at 1M here: with
-`--warc-sizes` it is measured on its own, as `corpus materialize --select documents --workers 0` (the CLI
-process's peak RSS and CPU, start-up included) over a generated crawl of N cycled sample responses in
-files of 10,000 records (bench_end_to_end.py's generator), one shard of all files.
+`--warc-sizes` it is measured the same way (its own process, no checks) over a generated crawl of N cycled
+sample responses in files of 10,000 records (bench_end_to_end.py's generator), one shard of all files.
 With `--before REV` the code of that revision (`git archive`) is measured too, on a warehouse its own code
 wrote, for the sizes up to `--before-max`.
 
@@ -76,7 +75,7 @@ def make_documents(root: Path, n: int, chunk: int = 20_000) -> None:
     replace_partition(str(root / "documents"), batches, DOCUMENTS_SCHEMA, {"crawl": crawl, "shard": shard})
 
 
-def child(asset: str) -> None:
+def child(asset: str, partition: str = PARTITION) -> None:
     """Materialize one asset (warehouse: $CORPUS_WAREHOUSE); print its peak RSS and times as JSON."""
     import dagster as dg
 
@@ -85,12 +84,12 @@ def child(asset: str) -> None:
     assets = list({id(a): a for a in defs.assets if isinstance(a, dg.AssetsDefinition)}.values())  # type: ignore[union-attr]
     graph = defs.resolve_asset_graph()
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("warc_shards", [PARTITION])
+    instance.add_dynamic_partitions("warc_shards", [partition])
     partitioned = graph.get(dg.AssetKey(asset)).partitions_def is not None
     imported_mb = vm("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
     selected = next(a.keys for a in assets if dg.AssetKey(asset) in a.keys)  # a multi-asset runs whole
-    result = dg.materialize(assets, selection=list(selected), partition_key=PARTITION if partitioned else None,
+    result = dg.materialize(assets, selection=list(selected), partition_key=partition if partitioned else None,
                             resources=dict(defs.resources or {}), instance=instance)
     assert result.success
     print(json.dumps({"seconds": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
@@ -128,28 +127,20 @@ def sample_models(scratch: Path) -> Path:
 
 
 def measure_documents(n: int, scratch: Path) -> dict:
-    """`documents` of a generated N-record crawl, one shard, through the CLI in one process (no workers)."""
+    """`documents` of a generated N-record crawl (files of 10,000 records), one shard of all its files."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     from bench_end_to_end import sample_responses, write_crawl
 
     source, crawl, per_file = scratch / f"warc-{n}", "CC-WARC", min(n, 10_000)
     files = max(1, n // per_file)
     write_crawl(source, crawl, files, per_file, sample_responses())
-    (source / "collinfo.json").write_text(json.dumps([{"id": crawl, "name": "bench"}]))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("DAGSTER_HOME", None)  # `corpus` makes <warehouse>/_dagster
-    started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "corpus_assets.cli", "materialize", "--source", str(source),
-                                "--crawl", crawl, "--warehouse", str(scratch / f"wh-warc-{n}"), "--select", "documents",
-                                "--workers", "0", "--shard-size", str(files)], env=env, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise RuntimeError(f"documents of {n} records failed: {process.stderr.read()[-3000:]}")  # type: ignore[union-attr]
-    result = {"seconds": time.perf_counter() - started, "cpu_s": usage.ru_utime + usage.ru_stime,
-              "peak_rss_mb": usage.ru_maxrss / 1024, "rows": table_rows(scratch / f"wh-warc-{n}", "documents")}
+    os.environ["CORPUS_SOURCE"] = str(source)
+    warehouse = scratch / f"wh-warc-{n}"
+    key = f"{crawl}/00000" if files == 1 else f"{crawl}/00000-{files - 1:05d}"
+    result = run_child(REPO, warehouse, "--child", "documents", "--partition", key)
+    result["rows"] = table_rows(warehouse, "documents")
     shutil.rmtree(source)
-    shutil.rmtree(scratch / f"wh-warc-{n}")
+    shutil.rmtree(warehouse)
     return result
 
 
@@ -173,9 +164,10 @@ def main() -> None:
     p.add_argument("--before-max", type=int, default=100_000, help="measure --before up to this size")
     p.add_argument("--child", metavar="ASSET", help=argparse.SUPPRESS)
     p.add_argument("--make-documents", type=int, metavar="N", help=argparse.SUPPRESS)
+    p.add_argument("--partition", default=PARTITION, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        return child(a.child)
+        return child(a.child, a.partition)
     if a.make_documents:
         return make_documents(Path(os.environ["CORPUS_WAREHOUSE"]), a.make_documents)
     commit = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True).strip()
@@ -226,13 +218,14 @@ def main() -> None:
                 else:
                     shutil.rmtree(warehouse)  # disk: one warehouse at a time
         if a.warc_sizes:
-            lines += ["", "`documents` from generated WARC files (`--warc-sizes`; `corpus materialize --select documents "
-                      "--workers 0`, the whole CLI process):", "",
-                      "| records | peak RSS MB | wall s | CPU s | rows written |", "|---|---|---|---|---|"]
+            lines += ["", "`documents` from generated WARC files (`--warc-sizes`):", "",
+                      "| records | peak RSS MB | RSS after imports MB | wall s | CPU s | rows written |",
+                      "|---|---|---|---|---|---|"]
         for n in a.warc_sizes:
             r = measure_documents(n, Path(tmp))
             print(n, "documents", r, flush=True)
-            lines.append(f"| {n:,} | {r['peak_rss_mb']:,.0f} | {r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['rows']:,} |")
+            lines.append(f"| {n:,} | {r['peak_rss_mb']:,.0f} | {r['imported_rss_mb']:,.0f} | {r['seconds']:.1f} | "
+                         f"{r['cpu_s']:.1f} | {r['rows']:,} |")
             out.write_text("\n".join(lines) + "\n")
     if 100_000 in a.sizes and 1_000_000 in a.sizes:
         lines += ["", "Growth of peak RSS from 100k to 1M documents (target: at most 1.5x; at most 2 GB at 1M):", "",
