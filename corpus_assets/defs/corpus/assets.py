@@ -4,7 +4,8 @@ import time
 import dagster as dg
 import polars as pl
 
-from corpus_assets.core.lake.delta_tables import read_partition, table_exists, transform_partition
+from corpus_assets.core.lake.delta_tables import (iter_partition_batches, read_partition, table_exists,
+                                                  transform_partition)
 from corpus_assets.core.lake.lookup import rows_for
 from corpus_assets.core.corpus.corpus_table import corpus_frame
 from corpus_assets.core.imports.origin import with_origin
@@ -43,10 +44,11 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     options = warehouse.options()
     started = time.perf_counter()
     verdicts = read_partition(warehouse.table_uri("decisions"), partition, ["doc_id", "keep"], options)
-    duplicates = set(duplicates_in_shard(warehouse, partition))
+    duplicates = pl.DataFrame({"doc_id": duplicates_in_shard(warehouse, partition)}, schema={"doc_id": pl.String})
     if not table_exists(warehouse.table_uri("dedup_clusters"), options):
         context.log.warning("dedup_clusters is not materialized yet: the corpus is not deduplicated")
-    kept = {doc for doc, keep in verdicts.iter_rows() if keep and doc not in duplicates}
+    passed = verdicts.filter("keep").select("doc_id").unique()
+    kept = passed.join(duplicates, on="doc_id", how="anti")  # a frame, not a set: ~25 MB per 1M doc_ids, not ~130
     signatures = read_partition(warehouse.table_uri("dedup_signatures"), partition, ["doc_id", "text_hash"], options)
     boilerplate = read_partition(warehouse.table_uri("boilerplate_lines"), partition, ["url_host", "line_hash"], options)
     scores = read_partition(warehouse.table_uri("quality_scores"), partition, ["doc_id", "quality_score", "model_version"],
@@ -55,17 +57,18 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition,
                                lambda docs: _publish(_only(docs, kept), boilerplate, signatures, scores, origin),
                                columns=CORPUS_SOURCE_COLUMNS, storage_options=options)
-    masked = read_partition(warehouse.table_uri("corpus"), partition, PII_COUNT_COLUMNS + ["n_boilerplate_lines"],
-                            options).sum()
+    masked = {column: 0 for column in PII_COUNT_COLUMNS + ["n_boilerplate_lines"]}  # summed batch by batch
+    for part in iter_partition_batches(warehouse.table_uri("corpus"), partition, list(masked), 100_000, options):
+        for column, total in part.sum().row(0, named=True).items():
+            masked[column] += int(total or 0)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
         "documents": rows,
         "dropped_by_filters": int((~verdicts["keep"]).sum()),
-        "dropped_as_duplicates": len(duplicates & set(verdicts.filter("keep")["doc_id"].to_list())),
-        "dropped_empty_after_boilerplate": len(kept) - rows,
-        "boilerplate_lines_removed": int(masked["n_boilerplate_lines"][0] or 0),
-        "pii_masked": {column.removeprefix("pii_").removesuffix("_count"): int(masked[column][0] or 0)
-                       for column in PII_COUNT_COLUMNS},
+        "dropped_as_duplicates": passed.height - kept.height,
+        "dropped_empty_after_boilerplate": kept.height - rows,
+        "boilerplate_lines_removed": masked["n_boilerplate_lines"],
+        "pii_masked": {column.removeprefix("pii_").removesuffix("_count"): masked[column] for column in PII_COUNT_COLUMNS},
         "seconds": round(time.perf_counter() - started, 2),
     })
 
@@ -75,6 +78,6 @@ def _publish(docs: pl.DataFrame, boilerplate: pl.DataFrame, signatures: pl.DataF
     return with_origin(corpus_frame(docs, boilerplate, rows_for(signatures, docs), rows_for(scores, docs)), origin)
 
 
-def _only(docs: pl.DataFrame, doc_ids: set[str]) -> pl.DataFrame:
-    """The batch's rows whose doc_id is in `doc_ids` (a set lookup per row: no per-batch hash table of the shard)."""
-    return docs.filter(pl.Series([doc in doc_ids for doc in docs["doc_id"].to_list()], dtype=pl.Boolean))
+def _only(docs: pl.DataFrame, doc_ids: pl.DataFrame) -> pl.DataFrame:
+    """The batch's rows whose doc_id is in `doc_ids` (in the batch's order)."""
+    return docs.filter(pl.col("doc_id").is_in(rows_for(doc_ids, docs)["doc_id"].implode()))
