@@ -21,7 +21,8 @@ sample responses in files of 10,000 records (bench_end_to_end.py's generator), o
 With `--before REV` the code of that revision (`git archive`) is measured too, on a warehouse its own code
 wrote, for the sizes up to `--before-max`.
 
-Usage: nice python benchmarks/bench_shard_memory.py [--sizes 10000 100000 1000000] [--before main] [--out FILE]
+Usage: nice python benchmarks/bench_shard_memory.py [--sizes 10000 100000 1000000] [--before main] [--warc-sizes 10000]
+       [--models WAREHOUSE/_models] [--keep DIR] [--out FILE]
 """
 from __future__ import annotations
 
