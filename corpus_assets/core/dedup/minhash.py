@@ -163,6 +163,16 @@ def _char_classes() -> np.ndarray:
     return cls
 
 
+def _nfkc(text: str) -> str:
+    """NFKC, line by line: normalize() returns early for already-normalised text, which a whole page
+    often is not (one no-break space sends every line through NFKC); no character composes with a
+    newline, so normalising each line alone gives the same string."""
+    if text.isascii():
+        return text
+    nfkc = unicodedata.normalize
+    return "\n".join([line if line.isascii() else nfkc("NFKC", line) for line in text.split("\n")])
+
+
 _POW_CACHE: dict[str, np.ndarray] = {}
 
 
@@ -288,10 +298,7 @@ class MinHasher:
     def _shingles(self, texts: list[str], char_flag: np.ndarray):
         """Shingle hashes of one batch: (x uint64 < 2**32, doc index per shingle, n_tokens, char_mode)."""
         nd = len(texts)
-        # per document: normalize() returns early for already-normalised text, which a joined
-        # batch almost never is (one odd character would send the whole MB through NFKC)
-        nfkc = unicodedata.normalize
-        s = "\x00".join([nfkc("NFKC", t) for t in texts]).lower()
+        s = "\x00".join([_nfkc(t) for t in texts]).lower()
         cps = np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         L = cps.size
         cls = _char_classes()[cps]
