@@ -80,6 +80,8 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
+from corpus_assets.core.text.nfkc import nfkc
+
 try:  # the quality-signal tokeniser's notion of unspaced languages (zh/wuu/yue/lzh/gan/ja)
     from corpus_assets.core.text.words import UNSPACED_LANGS as _WORDS_UNSPACED
 except Exception:  # pragma: no cover - words.py is optional for this module
@@ -161,16 +163,6 @@ def _char_classes() -> np.ndarray:
         seg[seg == 1] = 2
     cls[0] = 0
     return cls
-
-
-def _nfkc(text: str) -> str:
-    """NFKC, line by line: normalize() returns early for already-normalised text, which a whole page
-    often is not (one no-break space sends every line through NFKC); no character composes with a
-    newline, so normalising each line alone gives the same string."""
-    if text.isascii():
-        return text
-    nfkc = unicodedata.normalize
-    return "\n".join([line if line.isascii() else nfkc("NFKC", line) for line in text.split("\n")])
 
 
 _POW_CACHE: dict[str, np.ndarray] = {}
@@ -298,7 +290,7 @@ class MinHasher:
     def _shingles(self, texts: list[str], char_flag: np.ndarray):
         """Shingle hashes of one batch: (x uint64 < 2**32, doc index per shingle, n_tokens, char_mode)."""
         nd = len(texts)
-        s = "\x00".join([_nfkc(t) for t in texts]).lower()
+        s = "\x00".join([nfkc(t) for t in texts]).lower()
         cps = np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         L = cps.size
         cls = _char_classes()[cps]

@@ -26,6 +26,7 @@ from typing import Iterable, Mapping, Sequence
 import polars as pl
 
 from corpus_assets.core.package_data import package_path
+from corpus_assets.core.text.nfkc import nfkc
 from corpus_assets.core.text.languages import is_unspaced, normalize_lang
 
 __all__ = ["EXCLUDED_ENTRIES", "BadWords", "badword_ratio", "default_badwords"]
@@ -195,9 +196,9 @@ class BadWords:
         code = normalize_lang(lang)
         ll = self._lists.get(code)
         cjk = is_unspaced(code)
-        # NFKC only for zh/ja (full-width / half-width forms are common there and the
-        # pass costs ~0.15 ms per page); other languages are only lower-cased
-        norm = (unicodedata.normalize("NFKC", text) if cjk else text).lower()
+        # NFKC only for zh/ja (full-width / half-width forms are common there); other languages
+        # are only lower-cased
+        norm = (nfkc(text) if cjk else text).lower()
         if ll is None:
             return 0, float(len(_WORD.findall(norm)))
         return ll.count(norm, cjk)
