@@ -224,6 +224,21 @@ def _top_ngram(kn: np.ndarray) -> tuple[int, int]:
     return int(np.isin(kn, top_keys).argmax()), cnt
 
 
+def _top_ngrams(keys: dict[int, np.ndarray], toks: list[str], sep_len: int, out: dict[str, Any], text_len: int
+                ) -> None:
+    """Top 2/3/4-gram char fractions: datatrove's Counter.most_common(1) picks, among the n-grams with the
+    highest count, the one seen first; chars = len(" ".join(gram)) * count."""
+    pos, cnt = 0, 2
+    for n in TOP_NGRAMS:
+        kn = keys.get(n)
+        if kn is None:
+            break
+        if cnt > 1:  # else no (n-1)-gram repeats, so no n-gram does: (0, 1) again
+            pos, cnt = _top_ngram(kn)
+        gram_len = sum(map(len, toks[pos : pos + n])) + sep_len * (n - 1)
+        out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
+
+
 def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_len: int) -> None:
     """Top 2/3/4-gram and duplicated 5..10-gram char fractions (datatrove definitions).
 
@@ -241,18 +256,7 @@ def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_
             k = k[:-1] * _P + h[n - 1 :]
             keys[n] = k
 
-    # top n-grams: datatrove's Counter.most_common(1) picks, among the n-grams with the
-    # highest count, the one seen first; chars = len(" ".join(gram)) * count.
-    pos, cnt = 0, 2
-    for n in TOP_NGRAMS:
-        kn = keys.get(n)
-        if kn is None:
-            break
-        if cnt > 1:  # else no (n-1)-gram repeats, so no n-gram does: (0, 1) again
-            pos, cnt = _top_ngram(kn)
-        gram_len = sum(map(len, toks[pos : pos + n])) + sep_len * (n - 1)
-        out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
-
+    _top_ngrams(keys, toks, sep_len, out, text_len)
     k5 = keys.get(DUP_NGRAMS[0])
     if k5 is None:
         return
