@@ -74,7 +74,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from itertools import accumulate, compress, filterfalse, groupby
+from itertools import accumulate, compress, filterfalse, groupby, repeat
 from operator import methodcaller
 from typing import Any
 
@@ -388,7 +388,8 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
     if unspaced:
         word_counts = [len(list(filter(WORD_CHAR_MATCH, lt))) for lt in line_toks]  # type: ignore[union-attr]
     else:
-        word_counts = list(map(len, map(str.split, stripped)))
+        # only ">= 3 words?" matters: split at most twice (the rest of the line stays one piece)
+        word_counts = list(map(len, map(str.split, stripped, repeat(None), repeat(MIN_C4_WORDS_PER_LINE - 1))))
     cand = [ln for ln, wc in zip(stripped, word_counts) if wc >= MIN_C4_WORDS_PER_LINE]
     if any(len(ln) > MAX_C4_WORD_LENGTH for ln in cand):
         cand = [ln for ln in cand if len(ln) <= MAX_C4_WORD_LENGTH or max(map(len, ln.split())) <= MAX_C4_WORD_LENGTH]
