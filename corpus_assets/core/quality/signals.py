@@ -386,7 +386,9 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
 
     # candidate lines: >= 3 words and no word > 1000 chars
     if unspaced:
-        word_counts = [len(list(filter(WORD_CHAR_MATCH, lt))) for lt in line_toks]  # type: ignore[union-attr]
+        # words = tokens less symbol runs; a str.isalnum token is a word, so the regex sees only the rest
+        word_counts = [len(lt) - len(list(filterfalse(WORD_CHAR_MATCH, filterfalse(str.isalnum, lt))))
+                       for lt in line_toks]  # type: ignore[union-attr]
     else:
         # only ">= 3 words?" matters: split at most twice (the rest of the line stays one piece)
         word_counts = list(map(len, map(str.split, stripped, repeat(None), repeat(MIN_C4_WORDS_PER_LINE - 1))))
