@@ -234,6 +234,15 @@ def test_prefilter_is_superset(bw):
     assert maybe[3] is False
 
 
+def test_prefilter_of_zh_and_ja_sees_the_normalised_text(bw):
+    texts = [ZH_CLEAN, "他妈的，真烦", "干死ＧＭ吧", "グループ・セックスの話", "ok 🖕 ok", "ﾚｽﾞの話", "普通の記事です。"]
+    langs = ["zh", "zh", "zh", "ja", "ja", "ja", "ja"]
+    maybe = bw.maybe_hits(pl.Series(texts), langs)
+    hits = [bw.count(t, lang)[0] for t, lang in zip(texts, langs)]
+    assert all(m or h == 0 for m, h in zip(maybe, hits)), list(zip(texts, maybe, hits))
+    assert sum(h > 0 for h in hits) >= 3 and maybe[0] is False and maybe[-1] is False
+
+
 # --------------------------------------------------------------------------- tags
 
 
