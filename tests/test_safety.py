@@ -234,6 +234,15 @@ def test_prefilter_is_superset(bw):
     assert maybe[3] is False
 
 
+def test_prefilter_matches_whole_phrases(bw):
+    texts = ["One of the two girls had one cup of tea.", "Two Girls-One  Cup!", "two girls\none cup",
+             "\u0130stanbul: one cup", "Make me come home."]
+    maybe = bw.maybe_hits(pl.Series(texts), ["en"] * len(texts))
+    hits = [bw.count(t, "en")[0] for t in texts]
+    assert hits == [0, 1, 1, 0, 1] and maybe[0] is False  # the first tokens alone no longer pass
+    assert all(m or h == 0 for m, h in zip(maybe, hits)) and maybe[3] is True  # İ: always counted
+
+
 def test_prefilter_of_zh_and_ja_sees_the_normalised_text(bw):
     texts = [ZH_CLEAN, "他妈的，真烦", "干死ＧＭ吧", "グループ・セックスの話", "ok 🖕 ok", "ﾚｽﾞの話", "普通の記事です。"]
     langs = ["zh", "zh", "zh", "ja", "ja", "ja", "ja"]

@@ -73,16 +73,25 @@ def _alternation(words: Iterable[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-def _prefilter(singles: set[str], phrases: Mapping[str, object], symbols: set[str], ignore_case: bool = True
-               ) -> str | None:
-    """A Rust regex that every hit of a list must match: whole-token singles and phrase first tokens
-    with ASCII word boundaries (a Unicode-``\\w`` token boundary is also an ASCII one, and so is the edge
-    of a CJK character), non-ASCII tokens and symbol (zh/ja: also CJK) entries as plain substrings.
-    Case-insensitive for the raw text of spaced languages; zh/ja match the normalised text."""
-    firsts = singles | set(phrases)
-    ascii_toks = {t for t in firsts if t.isascii()}
+# between two tokens: a run of non-word characters, none of them an ASCII word character
+_SEPARATOR = "[^0-9A-Za-z_]+"
+# raw-text characters the ASCII token boundaries below cannot see through: İ lower-cases to two characters
+# and the Kelvin sign to "k"; a text holding one always gets counted
+PREFILTER_BLIND = "[\u0130\u212a]"
+
+
+def _prefilter(singles: set[str], phrases: Mapping[str, list[tuple[str, ...]]], symbols: set[str],
+               ignore_case: bool = True) -> str | None:
+    """A Rust regex that every hit of a list must match: whole-token singles, and phrases of ASCII
+    tokens token by token, with ASCII word boundaries (a Unicode-``\\w`` token boundary is also an ASCII
+    one, and so is the edge of a CJK character); of other phrases the first token; non-ASCII tokens and
+    symbol (zh/ja: also CJK) entries as plain substrings. Case-insensitive for the raw text of spaced
+    languages (see PREFILTER_BLIND); zh/ja match the normalised text."""
+    ascii_phrases = [p for ps in phrases.values() for p in ps if all(t.isascii() for t in p)]
+    firsts = singles | {p[0] for ps in phrases.values() for p in ps if not all(t.isascii() for t in p)}
+    ascii_alts = {re.escape(t) for t in firsts if t.isascii()} | {_SEPARATOR.join(map(re.escape, p)) for p in ascii_phrases}
     other = {t for t in firsts if not t.isascii()} | symbols
-    alts = [r"(?-u:\b)(?:" + _alternation(ascii_toks) + r")(?-u:\b)"] if ascii_toks else []
+    alts = [r"(?-u:\b)(?:" + "|".join(sorted(ascii_alts)) + r")(?-u:\b)"] if ascii_alts else []
     if other:
         alts.append(_alternation(other))
     return ("(?i)" if ignore_case else "") + "|".join(alts) if alts else None
@@ -222,7 +231,7 @@ class BadWords:
             ll = self._lists[c]
             sub = texts.gather(rows).cast(pl.String).fill_null("")
             if ll.prefilter:
-                flags = sub.str.contains(ll.prefilter).to_list()
+                flags = (sub.str.contains(ll.prefilter) | sub.str.contains(PREFILTER_BLIND)).to_list()
             else:
                 norm = pl.Series([nfkc(t).lower() for t in sub.to_list()], dtype=pl.String)
                 flags = norm.str.contains(ll.norm_prefilter).to_list()  # type: ignore[arg-type]
