@@ -65,10 +65,11 @@ class DedupClustersConfig(dg.Config):
     partitions_def=warc_shards,
 )
 def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSettings, warehouse: Warehouse):
-    """Hash only this shard's documents, in batches (memory bounded by the batch): pass 1 counts each
-    host's lines; the crawl's counts say which lines are boilerplate; pass 2 computes the exact hash of
-    the normalised text and MinHash (word 5-grams; character 5-grams for CJK) of the text without
-    boilerplate and link-like lines, writing each batch as it goes."""
+    """Hash only this shard's documents, in batches (memory bounded by the batch): pass 1 normalises each
+    text once, counts each host's lines and keeps every document's text and line hashes in a temporary
+    Parquet file; the crawl's counts say which lines are boilerplate; pass 2 takes the hashes back and
+    MinHashes (word 5-grams; character 5-grams for CJK) the text without boilerplate and link-like lines,
+    writing each batch as it goes."""
     shard = shard_of(context)
     partition = delta_partition(shard)
     options = warehouse.options()
