@@ -241,6 +241,9 @@ def test_prefilter_matches_whole_phrases(bw):
     hits = [bw.count(t, "en")[0] for t in texts]
     assert hits == [0, 1, 1, 0, 1] and maybe[0] is False  # the first tokens alone no longer pass
     assert all(m or h == 0 for m, h in zip(maybe, hits)) and maybe[3] is True  # İ: always counted
+    # the Kelvin sign lower-cases to "k" but is no ASCII word character: the pre-check used to miss this hit
+    assert bw.count("What the FUC\u212a is this", "en")[0] == 1
+    assert bw.maybe_hits(pl.Series(["What the FUC\u212a is this"]), ["en"]) == [True]
 
 
 def test_prefilter_of_zh_and_ja_sees_the_normalised_text(bw):
