@@ -1,10 +1,10 @@
 """Boilerplate counted per host across the shards of a crawl, stale shards, and the text MinHash sees."""
 import polars as pl
 
-from corpus_assets.core.dedup.boilerplate import (count_host_lines, crawl_boilerplate, minhash_text,
+from corpus_assets.core.dedup.boilerplate import (DocumentHashes, count_host_lines, crawl_boilerplate, minhash_text,
                                                   stale_boilerplate_shards)
 from corpus_assets.core.dedup.clustering import DedupDB
-from corpus_assets.core.dedup.text import line_hashes
+from corpus_assets.core.dedup.text import line_hashes, text_hash
 
 TEMPLATE = "About example.org\nexample.org is an independent portal founded in 1998 by journalists."
 
@@ -42,12 +42,29 @@ def test_counts_stay_within_their_host_and_crawl(tmp_path):
         assert crawl_boilerplate(db, pl.concat([a, b]), "C", "00000", 3).height == 0  # 2 pages of a.org, 1 of b.org
 
 
+def test_pass_one_keeps_each_documents_hashes_for_pass_two(tmp_path):
+    docs = shard_docs(0, ["One story about rain.", "Another about snow.", "A third about wind."])
+    with DedupDB("256MB", tmp_path) as db:
+        count_host_lines([docs[:2], docs[2:]], db, str(tmp_path / "hashes.parquet")).read_all()
+    hashes = DocumentHashes(str(tmp_path / "hashes.parquet"), batch_rows=2)
+    first, rest = hashes.take(docs[:1]), hashes.take(docs[1:])  # batches of another size than pass 1's
+    assert first is not None and rest is not None
+    rows = pl.concat([first, rest])
+    assert rows["doc_id"].to_list() == docs["doc_id"].to_list()
+    assert rows["text_hash"].to_list() == [text_hash(t) for t in docs["text"]]
+    assert rows["line_hashes"].to_list() == [line_hashes(t) for t in docs["text"]]
+    assert hashes.take(docs[:1]) is None  # nothing left: pass 2 hashes the texts itself
+    assert DocumentHashes(str(tmp_path / "hashes.parquet")).take(docs[1:]) is None  # other rows
+    assert DocumentHashes(None).take(docs) is None  # imported texts: no pass 1
+
+
 def test_minhash_text_drops_boilerplate_and_link_like_lines_but_keeps_short_texts():
     prose = ("The council approved the new harbour budget on Tuesday after a long debate. " * 8).strip()
     text = f"Home\nRelated\nFerry fares rise again\n{prose}\nAbout example.org"
     common = frozenset(h for h in line_hashes("About example.org") if h)
     seen, removed = minhash_text(text, common)
     assert removed == 1 and seen == prose
+    assert minhash_text(text, common, hashes=line_hashes(text)) == (seen, removed)
     short = "Menu\nTrains late again\nThe council met."
     assert minhash_text(short, frozenset()) == (short, 0)  # too little prose: nothing but boilerplate goes
     cjk = "相关新闻\n" + "理事会在星期二经过长时间辩论后批准了新的港口预算。" * 5

@@ -274,3 +274,11 @@ def test_line_hashes_alignment():
     assert hs[2] == line_hashes("menu")[0]
     assert hs[3] == line_hashes("body line 7")[0]
     assert hs[3] != line_hashes("body line 7", keep_digits=True)[0]
+
+
+def test_text_and_line_hashes_normalise_once_for_both():
+    from corpus_assets.core.dedup.text import text_and_line_hashes
+
+    for text in ["Home\n\n  MENU  \nBody line 1\n---", "Café\r\nCAFÉ!\n", "日本語が、\n \n", "—!!—", "", "x"]:
+        assert text_and_line_hashes(text) == (text_hash(text), line_hashes(text))
+    assert text_and_line_hashes(None) == (EMPTY_TEXT_HASH, [])

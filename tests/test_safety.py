@@ -234,6 +234,27 @@ def test_prefilter_is_superset(bw):
     assert maybe[3] is False
 
 
+def test_prefilter_matches_whole_phrases(bw):
+    texts = ["One of the two girls had one cup of tea.", "Two Girls-One  Cup!", "two girls\none cup",
+             "\u0130stanbul: one cup", "Make me come home."]
+    maybe = bw.maybe_hits(pl.Series(texts), ["en"] * len(texts))
+    hits = [bw.count(t, "en")[0] for t in texts]
+    assert hits == [0, 1, 1, 0, 1] and maybe[0] is False  # the first tokens alone no longer pass
+    assert all(m or h == 0 for m, h in zip(maybe, hits)) and maybe[3] is True  # İ: always counted
+    # the Kelvin sign lower-cases to "k" but is no ASCII word character: the pre-check used to miss this hit
+    assert bw.count("What the FUC\u212a is this", "en")[0] == 1
+    assert bw.maybe_hits(pl.Series(["What the FUC\u212a is this"]), ["en"]) == [True]
+
+
+def test_prefilter_of_zh_and_ja_sees_the_normalised_text(bw):
+    texts = [ZH_CLEAN, "他妈的，真烦", "干死ＧＭ吧", "グループ・セックスの話", "ok 🖕 ok", "ﾚｽﾞの話", "普通の記事です。"]
+    langs = ["zh", "zh", "zh", "ja", "ja", "ja", "ja"]
+    maybe = bw.maybe_hits(pl.Series(texts), langs)
+    hits = [bw.count(t, lang)[0] for t, lang in zip(texts, langs)]
+    assert all(m or h == 0 for m, h in zip(maybe, hits)), list(zip(texts, maybe, hits))
+    assert sum(h > 0 for h in hits) >= 3 and maybe[0] is False and maybe[-1] is False
+
+
 # --------------------------------------------------------------------------- tags
 
 

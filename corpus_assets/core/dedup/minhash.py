@@ -80,6 +80,8 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
+from corpus_assets.core.text.nfkc import nfkc
+
 try:  # the quality-signal tokeniser's notion of unspaced languages (zh/wuu/yue/lzh/gan/ja)
     from corpus_assets.core.text.words import UNSPACED_LANGS as _WORDS_UNSPACED
 except Exception:  # pragma: no cover - words.py is optional for this module
@@ -288,10 +290,7 @@ class MinHasher:
     def _shingles(self, texts: list[str], char_flag: np.ndarray):
         """Shingle hashes of one batch: (x uint64 < 2**32, doc index per shingle, n_tokens, char_mode)."""
         nd = len(texts)
-        # per document: normalize() returns early for already-normalised text, which a joined
-        # batch almost never is (one odd character would send the whole MB through NFKC)
-        nfkc = unicodedata.normalize
-        s = "\x00".join([nfkc("NFKC", t) for t in texts]).lower()
+        s = "\x00".join([nfkc(t) for t in texts]).lower()
         cps = np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         L = cps.size
         cls = _char_classes()[cps]

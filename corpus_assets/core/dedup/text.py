@@ -60,6 +60,7 @@ __all__ = [
     "text_hashes",
     "add_text_hash",
     "line_hashes",
+    "text_and_line_hashes",
     "remove_boilerplate_lines",
     "boilerplate_line_hashes",
     "remove_boilerplate_df",
@@ -174,6 +175,13 @@ def _normalized_lines(text: str, keep_digits: bool = False) -> list[str]:
     return lines
 
 
+def _hash_lines(lines: list[str]) -> list[int]:
+    """``_h64`` of each line, 0 for an empty one (inlined: a document has dozens of lines)."""
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    return [from_bytes(blake2b(n.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little", signed=True)
+            if n else 0 for n in lines]
+
+
 def line_hashes(text: str, *, keep_digits: bool = False) -> list[int]:
     """One stable signed 64-bit hash per line of ``text.split('\\n')``.
 
@@ -184,7 +192,18 @@ def line_hashes(text: str, *, keep_digits: bool = False) -> list[int]:
     """
     if not text:
         return [0] if text == "" else []
-    return [_h64(n) if n else 0 for n in _normalized_lines(text, keep_digits)]
+    return _hash_lines(_normalized_lines(text, keep_digits))
+
+
+def text_and_line_hashes(text: str | None) -> tuple[int, list[int]]:
+    """``(text_hash(text), line_hashes(text))`` from one normalisation of the text (None: no lines)."""
+    if not text:
+        return EMPTY_TEXT_HASH, ([] if text is None else [0])
+    lines = _normalize_keep_newlines(text).split("\n")
+    whole = _h64(" ".join([line for line in lines if line]))  # == normalize_for_hash(text)
+    if len(lines) != text.count("\n") + 1:  # as in _normalized_lines
+        lines = [normalize_for_hash(line) for line in text.split("\n")]
+    return whole, _hash_lines(lines)
 
 
 def _doc_line_set(text: str | None, keep_digits: bool) -> list[int]:
@@ -196,18 +215,22 @@ def _doc_line_set(text: str | None, keep_digits: bool) -> list[int]:
 
 
 def remove_boilerplate_lines(
-    text: str, common: set[int] | frozenset[int], *, keep_digits: bool = False
+    text: str, common: set[int] | frozenset[int], *, keep_digits: bool = False, hashes: list[int] | None = None
 ) -> tuple[str, int]:
     """Drop every line whose ``line_hashes`` value is in ``common``.
 
+    ``hashes``: ``line_hashes(text, keep_digits=keep_digits)`` when the caller has them already.
     Returns ``(new_text, n_removed)``.  When something was removed, runs of blank
     lines left behind are collapsed to one and leading/trailing blank lines are
     stripped (a final newline is kept); an untouched text is returned unchanged.
     """
     if not text or not common:
         return text, 0
+    if hashes is None:
+        hashes = line_hashes(text, keep_digits=keep_digits)
+    if common.isdisjoint(hashes):
+        return text, 0
     lines = text.split("\n")
-    hashes = line_hashes(text, keep_digits=keep_digits)
     kept: list[str] = []
     removed = 0
     for line, h in zip(lines, hashes):

@@ -74,7 +74,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from itertools import compress, groupby
+from itertools import accumulate, compress, filterfalse, groupby, repeat
 from operator import methodcaller
 from typing import Any
 
@@ -152,6 +152,8 @@ _HAS_ALPHA = re.compile(
     r"[^\W\d_\u00b2\u00b3\u00b9\u00bc-\u00be\u0f2a-\u0f33\u2150-\u218f\u2460-\u24ff\u2776-\u2793]"
 ).search
 _CJK_SENTENCE_ENDERS = ("。", "！", "？")
+# the only letters (str.isalpha) without an alphabetic character by _HAS_ALPHA: Ↄ ↄ (number forms)
+_ALPHA_NOT_HAS_ALPHA = ("\u2183", "\u2184")
 
 
 _ZERO: dict[str, Any] = {k: (0 if v == pl.Int64() else 0.0) for k, v in SIGNAL_SCHEMA.items()}
@@ -163,9 +165,23 @@ def _c4_terminal(line: str) -> int:
 
 @lru_cache(maxsize=None)
 def _stopword_variants(lang: str) -> frozenset[str]:
-    """Stop words as lower/Capitalised/UPPER forms, so tokens need no per-token .lower()."""
+    """Stop words as lower/Capitalised/UPPER forms, so tokens need no per-token .lower(); only entries that
+    can be a word token (they start with a word character), so symbol tokens never match either."""
     sw = stopwords(lang)
-    return frozenset(sw | {w.capitalize() for w in sw} | {w.upper() for w in sw})
+    return frozenset(filter(WORD_CHAR_MATCH, sw | {w.capitalize() for w in sw} | {w.upper() for w in sw}))
+
+
+def _word_stats(toks: list[str], text: str) -> tuple[int, int, int]:
+    """(words, their characters, words with an alphabetic character) of ``toks``, the words being the
+    tokens that start with a word character. C-level passes: a token that is str.isalnum is a word and a
+    str.isalpha one has an alphabetic character, so the regexes only see the few other tokens."""
+    if any(c in text for c in _ALPHA_NOT_HAS_ALPHA):
+        words = list(filter(WORD_CHAR_MATCH, toks))
+        return len(words), sum(map(len, words)), len(list(filter(_HAS_ALPHA, words)))
+    symbols = list(filterfalse(WORD_CHAR_MATCH, filterfalse(str.isalnum, toks)))
+    not_alpha = list(filterfalse(str.isalpha, toks))  # symbol tokens have no alphabetic character
+    return (len(toks) - len(symbols), sum(map(len, toks)) - sum(map(len, symbols)),
+            len(toks) - len(not_alpha) + len(list(filter(_HAS_ALPHA, not_alpha))))
 
 
 def _dup_elements(items: list[str]) -> tuple[int, int]:
@@ -190,17 +206,37 @@ _P = np.uint64(0x100000001B3)  # FNV-64 prime: n-gram key = key(n-1) * P + hash(
 def _top_ngram(kn: np.ndarray) -> tuple[int, int]:
     """(position of the first occurrence of the most frequent n-gram key, its count)."""
     sk = np.sort(kn)
-    starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
-    counts = np.diff(starts, append=sk.shape[0])
+    new = np.empty(sk.shape[0], dtype=bool)  # a key's first place in sorted order
+    new[0] = True
+    np.not_equal(sk[1:], sk[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.empty_like(starts)
+    counts[:-1] = starts[1:] - starts[:-1]
+    counts[-1] = sk.shape[0] - starts[-1]
     cnt = int(counts.max())
     if cnt == 1:
         return 0, cnt
     top_keys = sk[starts[counts == cnt]]
     if top_keys.shape[0] == 1:
-        return int(np.argmax(kn == top_keys[0])), cnt
+        return int((kn == top_keys[0]).argmax()), cnt
     if top_keys.shape[0] <= 16:
-        return int(np.argmax((kn[:, None] == top_keys[None, :]).any(axis=1))), cnt
-    return int(np.argmax(np.isin(kn, top_keys))), cnt
+        return int((kn[:, None] == top_keys).any(axis=1).argmax()), cnt
+    return int(np.isin(kn, top_keys).argmax()), cnt
+
+
+def _top_ngrams(keys: dict[int, np.ndarray], toks: list[str], sep_len: int, out: dict[str, Any], text_len: int
+                ) -> None:
+    """Top 2/3/4-gram char fractions: datatrove's Counter.most_common(1) picks, among the n-grams with the
+    highest count, the one seen first; chars = len(" ".join(gram)) * count."""
+    pos, cnt = 0, 2
+    for n in TOP_NGRAMS:
+        kn = keys.get(n)
+        if kn is None:
+            break
+        if cnt > 1:  # else no (n-1)-gram repeats, so no n-gram does: (0, 1) again
+            pos, cnt = _top_ngram(kn)
+        gram_len = sum(map(len, toks[pos : pos + n])) + sep_len * (n - 1)
+        out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
 
 
 def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_len: int) -> None:
@@ -220,16 +256,7 @@ def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_
             k = k[:-1] * _P + h[n - 1 :]
             keys[n] = k
 
-    # top n-grams: datatrove's Counter.most_common(1) picks, among the n-grams with the
-    # highest count, the one seen first; chars = len(" ".join(gram)) * count.
-    for n in TOP_NGRAMS:
-        kn = keys.get(n)
-        if kn is None:
-            break
-        pos, cnt = _top_ngram(kn)
-        gram_len = sum(map(len, toks[pos : pos + n])) + sep_len * (n - 1)
-        out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
-
+    _top_ngrams(keys, toks, sep_len, out, text_len)
     k5 = keys.get(DUP_NGRAMS[0])
     if k5 is None:
         return
@@ -248,6 +275,7 @@ def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_
     mask[order] = rep_sorted
     cand_arr = np.flatnonzero(mask)
     cand = cand_arr.tolist()
+    ends = list(accumulate(map(len, toks), initial=0))  # chars of toks[p:p+n] = ends[p+n] - ends[p]
     for n in DUP_NGRAMS:
         kn = keys.get(n)
         if kn is None:
@@ -260,7 +288,7 @@ def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_
             if p < idx:
                 continue
             if g in seen:
-                rep += sum(map(len, toks[p : p + n]))
+                rep += ends[p + n] - ends[p]
                 idx = p + n
             else:
                 seen.add(g)
@@ -297,19 +325,18 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
         line_toks = None
         toks = tokenize(text, lang)
     n_toks = len(toks)
-    words = list(filter(WORD_CHAR_MATCH, toks))
-    n_words = len(words)
+    n_words, word_chars, alpha_words = _word_stats(toks, text)
 
     # ---- Gopher quality ----------------------------------------------------------------
     out["gopher_word_count"] = n_words
     if n_words:
-        out["gopher_mean_word_length"] = sum(map(len, words)) / n_words
+        out["gopher_mean_word_length"] = word_chars / n_words
         out["gopher_hash_word_ratio"] = text.count("#") / n_words
         out["gopher_ellipsis_word_ratio"] = (text.count("...") + text.count("\u2026")) / n_words
-        out["gopher_alpha_word_frac"] = len(list(filter(_HAS_ALPHA, words))) / n_words
+        out["gopher_alpha_word_frac"] = alpha_words / n_words
         sw = _stopword_variants(lang)
-        if sw:
-            out["gopher_stop_word_count"] = sum(map(sw.__contains__, words))
+        if sw:  # only words can be stop words (see _stopword_variants)
+            out["gopher_stop_word_count"] = sum(map(sw.__contains__, toks))
     if n_ne:
         out["gopher_bullet_line_frac"] = len(list(filter(_BULLET_START, ne_lines))) / n_ne
         out["gopher_ellipsis_line_frac"] = sum(map(_ENDS_WITH_ELLIPSIS, stripped)) / n_ne
@@ -359,9 +386,12 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
 
     # candidate lines: >= 3 words and no word > 1000 chars
     if unspaced:
-        word_counts = [len(list(filter(WORD_CHAR_MATCH, lt))) for lt in line_toks]  # type: ignore[union-attr]
+        # words = tokens less symbol runs; a str.isalnum token is a word, so the regex sees only the rest
+        word_counts = [len(lt) - len(list(filterfalse(WORD_CHAR_MATCH, filterfalse(str.isalnum, lt))))
+                       for lt in line_toks]  # type: ignore[union-attr]
     else:
-        word_counts = list(map(len, map(str.split, stripped)))
+        # only ">= 3 words?" matters: split at most twice (the rest of the line stays one piece)
+        word_counts = list(map(len, map(str.split, stripped, repeat(None), repeat(MIN_C4_WORDS_PER_LINE - 1))))
     cand = [ln for ln, wc in zip(stripped, word_counts) if wc >= MIN_C4_WORDS_PER_LINE]
     if any(len(ln) > MAX_C4_WORD_LENGTH for ln in cand):
         cand = [ln for ln in cand if len(ln) <= MAX_C4_WORD_LENGTH or max(map(len, ln.split())) <= MAX_C4_WORD_LENGTH]

@@ -11,7 +11,8 @@
 * languages without a list: ratio 0.0.
 
 A vectorised Rust pre-check (:meth:`BadWords.maybe_hits`) lets the frame path skip word
-counting on pages that cannot hit (~0.35 ms per page for the whole safety step on the sample crawl).
+counting on pages that cannot hit (~0.35 ms per page for the whole safety step on the sample crawl):
+a regex over the raw text for spaced languages, over the NFKC-normalised text for zh/ja.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Iterable, Mapping, Sequence
 import polars as pl
 
 from corpus_assets.core.package_data import package_path
+from corpus_assets.core.text.nfkc import nfkc
 from corpus_assets.core.text.languages import is_unspaced, normalize_lang
 
 __all__ = ["EXCLUDED_ENTRIES", "BadWords", "badword_ratio", "default_badwords"]
@@ -71,17 +73,28 @@ def _alternation(words: Iterable[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-def _prefilter(singles: set[str], phrases: Mapping[str, object], symbols: set[str]) -> str | None:
-    """A case-insensitive Rust regex that every hit of a spaced-language list must match: whole-token
-    singles and phrase first tokens with ASCII word boundaries (a Unicode-``\\w`` token boundary is
-    also an ASCII one), non-ASCII tokens and symbol entries as plain substrings."""
-    firsts = singles | set(phrases)
-    ascii_toks = {t for t in firsts if t.isascii()}
+# between two tokens: a run of non-word characters, none of them an ASCII word character
+_SEPARATOR = "[^0-9A-Za-z_]+"
+# raw-text characters the ASCII token boundaries below cannot see through: İ lower-cases to two characters
+# and the Kelvin sign to "k"; a text holding one always gets counted
+PREFILTER_BLIND = "[\u0130\u212a]"
+
+
+def _prefilter(singles: set[str], phrases: Mapping[str, list[tuple[str, ...]]], symbols: set[str],
+               ignore_case: bool = True) -> str | None:
+    """A Rust regex that every hit of a list must match: whole-token singles, and phrases of ASCII
+    tokens token by token, with ASCII word boundaries (a Unicode-``\\w`` token boundary is also an ASCII
+    one, and so is the edge of a CJK character); of other phrases the first token; non-ASCII tokens and
+    symbol (zh/ja: also CJK) entries as plain substrings. Case-insensitive for the raw text of spaced
+    languages (see PREFILTER_BLIND); zh/ja match the normalised text."""
+    ascii_phrases = [p for ps in phrases.values() for p in ps if all(t.isascii() for t in p)]
+    firsts = singles | {p[0] for ps in phrases.values() for p in ps if not all(t.isascii() for t in p)}
+    ascii_alts = {re.escape(t) for t in firsts if t.isascii()} | {_SEPARATOR.join(map(re.escape, p)) for p in ascii_phrases}
     other = {t for t in firsts if not t.isascii()} | symbols
-    alts = [r"(?-u:\b)(?:" + _alternation(ascii_toks) + r")(?-u:\b)"] if ascii_toks else []
+    alts = [r"(?-u:\b)(?:" + "|".join(sorted(ascii_alts)) + r")(?-u:\b)"] if ascii_alts else []
     if other:
         alts.append(_alternation(other))
-    return "(?i)" + "|".join(alts) if alts else None
+    return ("(?i)" if ignore_case else "") + "|".join(alts) if alts else None
 
 
 class _LangList:
@@ -94,7 +107,7 @@ class _LangList:
     ambiguous: 性, 奶, 乳 ...); other entries are matched as tokens.
     """
 
-    __slots__ = ("singles", "phrases", "cjk_rx", "symbol_entries", "n_entries", "prefilter")
+    __slots__ = ("singles", "phrases", "cjk_rx", "symbol_entries", "n_entries", "prefilter", "norm_prefilter")
 
     def __init__(self, entries: Iterable[str], lang: str):
         excluded = EXCLUDED_ENTRIES.get(lang, frozenset())
@@ -124,8 +137,9 @@ class _LangList:
         self.cjk_rx = re.compile(_alternation(cjk)) if cjk else None
         self.symbol_entries = tuple(symbols)
         self.n_entries = n
-        # used by BadWords.maybe_hits for spaced languages only
+        # used by BadWords.maybe_hits: over the raw text for spaced languages, the normalised one for zh/ja
         self.prefilter = None if unspaced else _prefilter(singles, phrases, symbols)
+        self.norm_prefilter = _prefilter(singles, phrases, symbols | cjk, ignore_case=False) if unspaced else None
 
     def _token_hits(self, text: str, tokens: list[str]) -> int:
         """Occurrences of single-word and phrase entries in ``tokens``, plus symbol entries in ``text``."""
@@ -195,26 +209,32 @@ class BadWords:
         code = normalize_lang(lang)
         ll = self._lists.get(code)
         cjk = is_unspaced(code)
-        # NFKC only for zh/ja (full-width / half-width forms are common there and the
-        # pass costs ~0.15 ms per page); other languages are only lower-cased
-        norm = (unicodedata.normalize("NFKC", text) if cjk else text).lower()
+        # NFKC only for zh/ja (full-width / half-width forms are common there); other languages
+        # are only lower-cased
+        norm = (nfkc(text) if cjk else text).lower()
         if ll is None:
             return 0, float(len(_WORD.findall(norm)))
         return ll.count(norm, cjk)
 
     def maybe_hits(self, texts: pl.Series, langs: Sequence[str | None]) -> list[bool]:
         """Vectorised pre-check: False means "certainly no hit" (ratio 0.0).  One Rust
-        regex pass per spaced language; zh/ja and unknown-but-listed rows are True."""
+        regex pass per listed language (zh/ja: over the NFKC-normalised, lower-cased texts, as
+        ``count`` sees them); unknown-but-listed rows are True."""
         codes = [normalize_lang(x) for x in langs]
         out = [c in self._lists for c in codes]
         by_lang: dict[str, list[int]] = {}
         for i, c in enumerate(codes):
             ll = self._lists.get(c)
-            if ll is not None and ll.prefilter is not None:
+            if ll is not None and (ll.prefilter or ll.norm_prefilter):
                 by_lang.setdefault(c, []).append(i)
         for c, rows in by_lang.items():
+            ll = self._lists[c]
             sub = texts.gather(rows).cast(pl.String).fill_null("")
-            flags = sub.str.contains(self._lists[c].prefilter).to_list()  # type: ignore[arg-type]
+            if ll.prefilter:
+                flags = (sub.str.contains(ll.prefilter) | sub.str.contains(PREFILTER_BLIND)).to_list()
+            else:
+                norm = pl.Series([nfkc(t).lower() for t in sub.to_list()], dtype=pl.String)
+                flags = norm.str.contains(ll.norm_prefilter).to_list()  # type: ignore[arg-type]
             for i, f in zip(rows, flags):
                 out[i] = bool(f)
         return out

@@ -10,11 +10,11 @@ from pydantic import Field
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_assets.core.dedup.boilerplate import (count_host_lines, crawl_boilerplate, minhash_text,
+from corpus_assets.core.dedup.boilerplate import (DocumentHashes, count_host_lines, crawl_boilerplate, minhash_text,
                                                   stale_boilerplate_shards)
 from corpus_assets.core.dedup.clustering import DedupDB, cluster_band_keys, cluster_incremental
 from corpus_assets.core.dedup.clusters import final_clusters
-from corpus_assets.core.dedup.text import text_hashes
+from corpus_assets.core.dedup.text import text_and_line_hashes, text_hash
 from corpus_assets.core.lake.delta_tables import (iter_file_batches, overwrite_table, partition_files,
                                                   partition_fingerprints, partition_row_count, replace_partition,
                                                   replace_partition_frame, table_exists)
@@ -66,10 +66,11 @@ class DedupClustersConfig(dg.Config):
     partitions_def=warc_shards,
 )
 def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSettings, warehouse: Warehouse):
-    """Hash only this shard's documents, in batches (memory bounded by the batch): pass 1 counts each
-    host's lines; the crawl's counts say which lines are boilerplate; pass 2 computes the exact hash of
-    the normalised text and MinHash (word 5-grams; character 5-grams for CJK) of the text without
-    boilerplate and link-like lines, writing each batch as it goes."""
+    """Hash only this shard's documents, in batches (memory bounded by the batch): pass 1 normalises each
+    text once, counts each host's lines and keeps every document's text and line hashes in a temporary
+    Parquet file; the crawl's counts say which lines are boilerplate; pass 2 takes the hashes back and
+    MinHashes (word 5-grams; character 5-grams for CJK) the text without boilerplate and link-like lines,
+    writing each batch as it goes."""
     shard = shard_of(context)
     partition = delta_partition(shard)
     options = warehouse.options()
@@ -81,8 +82,9 @@ def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSet
         with DedupDB(dedup_settings.memory_limit, tmp) as db:  # closed before pass 2: its memory comes back
             # host boilerplate is a trait of crawled pages (site templates); imported texts are taken as they are
             crawled = files if isinstance(shard, Shard) else []
+            hashes_path = f"{tmp}/hashes.parquet" if crawled else None  # pass 2 reuses pass 1's hashes
             lines = count_host_lines(iter_file_batches(crawled, partition, ["doc_id", "url_host", "text"], BATCH_ROWS),
-                                     db)
+                                     db, hashes_path)
             replace_partition(counts_uri, lambda: (_with_partition(b, partition) for b in lines), COUNTS_SCHEMA,
                               partition, options)
             common = crawl_boilerplate(db, counts_uri, partition["crawl"], partition["shard"],
@@ -95,8 +97,9 @@ def dedup_signatures(context: dg.AssetExecutionContext, dedup_settings: DedupSet
         bands_writer = pq.ParquetWriter(bands_path, BANDS_SCHEMA)
 
         def signature_batches():
+            hashes = DocumentHashes(hashes_path, BATCH_ROWS)
             for docs in iter_file_batches(files, partition, SIGNATURE_INPUT, BATCH_ROWS):
-                signatures, bands = signature_frames(docs, by_host, hasher)
+                signatures, bands = signature_frames(docs, by_host, hasher, hashes.take(docs))
                 totals["documents"] += signatures.height
                 totals["boilerplate_lines_removed"] += int(signatures["n_boilerplate_lines"].sum() or 0)
                 totals["band_rows"] += bands.height
@@ -139,15 +142,22 @@ def _with_partition(batch: pa.RecordBatch, partition: dict[str, str]) -> pa.Reco
          pa.array([partition["shard"]] * n, pa.string())], schema=COUNTS_SCHEMA)
 
 
-def signature_frames(docs: pl.DataFrame, by_host: dict[str, frozenset[int]], hasher) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One batch of documents -> (`dedup_signatures` rows, band keys)."""
+def signature_frames(docs: pl.DataFrame, by_host: dict[str, frozenset[int]], hasher,
+                     hashes: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One batch of documents -> (`dedup_signatures` rows, band keys). `hashes`: the batch's
+    `boilerplate.document_hashes` when pass 1 kept them (else each text is normalised here, once)."""
     empty: frozenset[int] = frozenset()
-    seen = [minhash_text(text, by_host.get(host, empty))
-            for host, text in zip(docs["url_host"].to_list(), docs["text"].to_list())]
+    texts, commons = docs["text"].to_list(), [by_host.get(host, empty) for host in docs["url_host"].to_list()]
+    if hashes is not None:
+        text_hashes, lines = hashes["text_hash"].to_list(), hashes["line_hashes"].to_list()
+    else:  # line hashes only where the host has boilerplate to remove
+        found = [text_and_line_hashes(t) if common else (text_hash(t or ""), None) for t, common in zip(texts, commons)]
+        text_hashes, lines = [h for h, _ in found], [line for _, line in found]
+    seen = [minhash_text(text, common, hashes=line) for text, common, line in zip(texts, commons, lines)]
     cleaned = docs.select("doc_id", "lang").with_columns(pl.Series("text", [t for t, _ in seen], dtype=pl.String))
     tables = minhash_tables(cleaned, hasher)
     signatures = (docs.select("doc_id", "crawl", "shard", "url", "fetch_time")
-                  .with_columns(pl.Series("text_hash", text_hashes(docs["text"].to_list()), dtype=pl.Int64),
+                  .with_columns(pl.Series("text_hash", text_hashes, dtype=pl.Int64),
                                 pl.Series("n_boilerplate_lines", [n for _, n in seen], dtype=pl.Int32))
                   .join(tables.docs, on="doc_id", how="left", maintain_order="left")
                   .with_columns(minhash_config=pl.lit(hasher.config_id)))
