@@ -84,6 +84,9 @@ def test_model_metadata_reports_measures_and_the_activation_decision(sample_ware
     assert "| all |" in meta["thresholds"]
     scored = latest_metadata(sample_warehouse, "quality_scores")
     assert scored["model_version"] == 1 and "| language |" in scored["mean_score_by_language"]
+    # counted batch by batch, as the rows were written
+    assert sum(scored["documents_by_bucket"].values()) == scored["dagster/row_count"] > 0
+    assert 0.0 < scored["mean_score"] < 1.0
 
 
 def test_thresholds_in_the_filter_config_cut_decisions_and_corpus(warehouse_copy, tmp_path):

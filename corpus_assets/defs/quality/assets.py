@@ -21,7 +21,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from corpus_assets.core.lake.delta_tables import read_partition, replace_table_frame, table_exists, transform_partition
+from corpus_assets.core.lake.delta_tables import replace_table_frame, table_exists, transform_partition
 from corpus_assets.core.package_data import default_filter_config
 from corpus_assets.core.quality.decisions import decide
 from corpus_assets.core.quality.filter_config import load_filter_config
@@ -165,20 +165,28 @@ def quality_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     partition = delta_partition(shard)
     scorer = active_scorer(warehouse)
     started = time.perf_counter()
+    summaries: list[pl.DataFrame] = []  # per batch: documents and score sums by (lang, bucket); memory by the batch
+
+    def score_batch(docs: pl.DataFrame) -> pl.DataFrame:
+        scored = score_frame(scorer, docs)
+        summaries.append(scored.with_columns(docs["lang"]).group_by("lang", "quality_bucket").agg(
+            pl.len().alias("n"), pl.col("quality_score").sum().alias("total")))
+        return scored
+
     rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("quality_scores"), partition,
-                               lambda docs: score_frame(scorer, docs), columns=SCORE_INPUT,
-                               storage_options=warehouse.options())
+                               score_batch, columns=SCORE_INPUT, storage_options=warehouse.options())
     seconds = time.perf_counter() - started
-    scores = read_partition(warehouse.table_uri("quality_scores"), partition, ["doc_id", "quality_score",
-                                                                                "quality_bucket"], warehouse.options())
-    langs = read_partition(warehouse.table_uri("documents"), partition, ["doc_id", "lang"], warehouse.options())
-    by_lang = (scores.join(langs, on="doc_id").group_by("lang").agg(pl.len(), pl.col("quality_score").mean())
+    summary = pl.concat(summaries)
+    by_lang = (summary.group_by("lang").agg(pl.col("n").sum().alias("len"), pl.col("total").sum(), pl.col("n").sum())
+               .select("lang", "len", (pl.col("total") / pl.col("n")).alias("quality_score"))
                .sort(["len", "lang"], descending=[True, False]))
-    buckets = {str(k): v for k, v in scores.group_by("quality_bucket").len().sort("quality_bucket").iter_rows()}
+    buckets = {str(k): v for k, v in summary.group_by("quality_bucket").agg(pl.col("n").sum()).sort("quality_bucket")
+               .iter_rows()}
+    mean_score = round(float(summary["total"].sum() / rows), 4) if rows else None
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
         "model_version": scorer.version,
-        "mean_score": round(float(scores["quality_score"].mean()), 4) if rows else None,  # type: ignore[arg-type]
+        "mean_score": mean_score,
         "documents_by_bucket": dg.MetadataValue.json(buckets),
         "mean_score_by_language": mean_by_markdown(list(by_lang.iter_rows()), "language"),
         "seconds": round(seconds, 2),
