@@ -22,18 +22,19 @@ otherwise, with these exceptions:
   without locks; with more than one thread the result depends on scheduling).
 
 fastText stops with "Encountered NaN" when training diverges, which its authors attribute to a learning
-rate that is too high for the data. With this binding it also happened in long-running processes at
-every learning rate, while the same training file trained cleanly in fresh processes, and at 32 or 64
-dimensions a fit that did not fail could still differ from a fresh process' fit (held-out AUC 0.59
-instead of 0.74 once). The cause is the heap: with one thread fastText fills only part of its input
-matrix with random values and expects the rest to be zero, which it is when the matrix comes from
+rate that is too high for the data. With this binding it also happens in long-running processes at
+every learning rate, while the same training file trains cleanly in a fresh process; at 32 or 64
+dimensions a fit that did not fail could even differ from a fresh process' fit (held-out AUC 0.59
+instead of 0.74 once). Reused heap memory is one cause: with one thread fastText fills only part of its
+input matrix with random values and expects the rest to be zero, which it is when the matrix comes from
 fresh pages (mmap) but not when glibc hands back memory a previous model freed (glibc raises its mmap
-threshold after each large free, up to 32 MB, so a 13 MB matrix is reused heap while a 40 MB one is
-not). `_fasttext()` therefore fixes glibc's mmap threshold at 1 MiB before any training
-(`mallopt(M_MMAP_THRESHOLD)`): every matrix gets fresh zeroed pages, and a seed gives the same model in
-any process (14 of 14 repeated fits identical, no NaN, where 9 of 14 failed before). A NaN is still
-retried, once in a fresh Python process at the same rate, then with the rate divided by 4 (at most 3
-times); the result records the restarts and the rate used.
+threshold after each large free, up to 32 MB: a 13 MB matrix is reused heap, a 40 MB one is not).
+`_fasttext()` therefore fixes glibc's mmap threshold at 1 MiB before any training: in a fresh process, 14
+of 14 repeated fits came out identical and without NaN, where 9 of 14 hit NaN before. It is not the only
+cause: a Dagster worker that had run the ingest phase once still produced a fit with NaN weights and no
+error. So every fit's weights are checked (`_finite`), and a NaN, raised by fastText or found in the
+weights, is retried once in a fresh Python process at the same rate, then with the rate divided by 4 (at
+most 3 times); the result records the restarts and the rate used.
 """
 from __future__ import annotations
 
@@ -138,14 +139,14 @@ def train_classifier(texts: Sequence[str], labels: Sequence[int] | np.ndarray,
         epochs = params.epoch or auto_epochs(len(texts))
         args = replace(params, epoch=epochs)
         try:
-            model = fasttext.train_supervised(path, verbose=0, **args.as_dict())
+            model = _finite(fasttext.train_supervised(path, verbose=0, **args.as_dict()))
             return FastTextClassifier(model=model, lr_used=args.lr, epochs=epochs, nan_retries=0)
         except RuntimeError as exc:
             if "NaN" not in str(exc):
                 raise
         for attempt in range(1, NAN_RETRIES + 2):
             try:
-                model = _train_in_fresh_process(path, args)
+                model = _finite(_train_in_fresh_process(path, args))
                 return FastTextClassifier(model=model, lr_used=args.lr, epochs=epochs, nan_retries=attempt)
             except RuntimeError as exc:
                 if "NaN" not in str(exc) or attempt == NAN_RETRIES + 1:
@@ -154,6 +155,14 @@ def train_classifier(texts: Sequence[str], labels: Sequence[int] | np.ndarray,
         raise AssertionError("unreachable: the last attempt returns or raises")
     finally:
         os.unlink(path)
+
+
+def _finite(model):
+    """The model, if every weight is a number: a fit can also end without an error and with NaN weights (seen in
+    a long-running worker), which would only fail later, at prediction. Raised like fastText's own NaN."""
+    if not (np.isfinite(model.get_output_matrix()).all() and np.isfinite(model.get_input_matrix()).all()):
+        raise RuntimeError("Encountered NaN in the trained weights")
+    return model
 
 
 _TRAIN_SCRIPT = """
