@@ -4,8 +4,7 @@ import time
 import dagster as dg
 import polars as pl
 
-from corpus_assets.core.lake.delta_tables import (iter_partition_batches, read_partition, table_exists,
-                                                  transform_partition)
+from corpus_assets.core.lake.delta_tables import read_partition, table_exists, transform_partition
 from corpus_assets.core.lake.lookup import rows_for
 from corpus_assets.core.corpus.corpus_table import corpus_frame
 from corpus_assets.core.imports.origin import with_origin
@@ -54,13 +53,16 @@ def corpus(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materi
     scores = read_partition(warehouse.table_uri("quality_scores"), partition, ["doc_id", "quality_score", "model_version"],
                             options)
     origin = origin_of(warehouse.root(), shard)  # source, synthetic, generator: crawled or as imported
-    rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition,
-                               lambda docs: _publish(_only(docs, kept), boilerplate, signatures, scores, origin),
-                               columns=CORPUS_SOURCE_COLUMNS, storage_options=options)
-    masked = {column: 0 for column in PII_COUNT_COLUMNS + ["n_boilerplate_lines"]}  # summed batch by batch
-    for part in iter_partition_batches(warehouse.table_uri("corpus"), partition, list(masked), 100_000, options):
-        for column, total in part.sum().row(0, named=True).items():
+    masked = {column: 0 for column in PII_COUNT_COLUMNS + ["n_boilerplate_lines"]}  # summed as the rows are written
+
+    def publish(docs: pl.DataFrame) -> pl.DataFrame:
+        rows = _publish(_only(docs, kept), boilerplate, signatures, scores, origin)
+        for column, total in rows.select(list(masked)).sum().row(0, named=True).items():
             masked[column] += int(total or 0)
+        return rows
+
+    rows = transform_partition(warehouse.table_uri("documents"), warehouse.table_uri("corpus"), partition, publish,
+                               columns=CORPUS_SOURCE_COLUMNS, storage_options=options)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
         "documents": rows,

@@ -1,5 +1,6 @@
 """Silver: quality signals, PII counts and safety tags per document; keep/drop decisions from a config."""
 import time
+from collections import Counter
 from functools import lru_cache
 from typing import Optional
 
@@ -7,7 +8,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from corpus_assets.core.lake.delta_tables import iter_partition_batches, read_partition, transform_partition
+from corpus_assets.core.lake.delta_tables import read_partition, transform_partition
 from corpus_assets.core.lake.lookup import rows_for
 from corpus_assets.core.quality.filter_config import config_hash, load_filter_config
 from corpus_assets.core.quality.decisions import decide
@@ -38,19 +39,6 @@ class SignalsConfig(dg.Config):
 class DecisionsConfig(dg.Config):
     filter_config: Optional[str] = Field(default=None, description="filter thresholds (YAML file); default: the "
                                          "packaged configs/filters.yaml")
-
-
-def _rows_by(frame: pl.DataFrame, column: str) -> dict:
-    return dict(frame.group_by(column).len().sort("len", descending=True).iter_rows())
-
-
-def _add(total: dict, counts: dict) -> None:
-    for key, n in counts.items():
-        total[key] = total.get(key, 0) + n
-
-
-def _by_count(counts: dict) -> dict:
-    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 @dg.asset(partitions_def=warc_shards, group_name="signals", kinds={"delta", "polars"}, deps=["documents"],
@@ -114,6 +102,10 @@ def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, wareho
     scores = _scores(warehouse, delta_partition(shard))
     versions = sorted(set(scores["model_version"].drop_nulls().to_list()))
     percentiles = _percentiles(warehouse, versions) if filters.quality_rules else None
+    # metadata, counted as the rows are written: the shard's verdicts are never held or read again
+    reasons: Counter[str] = Counter()
+    langs: Counter[str] = Counter()
+    rules: Counter[str] = Counter()
 
     def apply(frame: pl.DataFrame) -> pl.DataFrame:
         verdicts = decide(frame, filters)
@@ -126,34 +118,29 @@ def decisions(context: dg.AssetExecutionContext, config: DecisionsConfig, wareho
         cut = quality_cut(rows["doc_id"].to_list(), rows["lang"].to_list(), rows["quality_score"].to_list(),
                           filters, percentiles)
         fails = ~cut["quality_passes"]
-        return rows.with_columns(
+        out = rows.with_columns(
             pl.when(pl.Series(fails)).then(pl.col("drop_reasons").list.concat(pl.lit([QUALITY_REASON])))
             .otherwise(pl.col("drop_reasons")).alias("drop_reasons"),
             (pl.col("keep") & pl.Series(~fails)).alias("keep"),
             cut["quality_threshold"], cut["quality_rule"])
+        reasons.update(out["drop_reasons"].explode().drop_nulls().to_list())
+        langs.update(out.filter("keep")["lang"].to_list())
+        rules.update(out["quality_rule"].drop_nulls().to_list())
+        return out
 
     rows = transform_partition(warehouse.table_uri("signals"), warehouse.table_uri("decisions"),
                                delta_partition(shard), apply, storage_options=warehouse.options())
-    kept = 0  # counted batch by batch: the shard's verdicts are never held whole
-    reasons: dict[str, int] = {}
-    langs: dict[str, int] = {}
-    rules: dict[str, int] = {}
-    for part in iter_partition_batches(warehouse.table_uri("decisions"), delta_partition(shard),
-                                       ["keep", "drop_reasons", "lang", "quality_rule"], 100_000, warehouse.options()):
-        kept += int(part["keep"].sum())
-        _add(reasons, _rows_by(part.select(pl.col("drop_reasons").explode().drop_nulls().alias("reason")), "reason"))
-        _add(langs, _rows_by(part.filter("keep"), "lang"))
-        _add(rules, _rows_by(part.filter(pl.col("quality_rule").is_not_null()), "quality_rule"))
+    kept = sum(langs.values())  # kept documents, each counted under its language
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
         "kept": kept,
         "dropped": rows - kept,
         "kept_share": round(kept / rows, 3) if rows else 0.0,
-        "drops_by_reason": counts_markdown(_by_count(reasons), "drop reason"),
-        "kept_by_language": counts_markdown(_by_count(langs), "language"),
+        "drops_by_reason": counts_markdown(dict(reasons.most_common()), "drop reason"),
+        "kept_by_language": counts_markdown(dict(langs.most_common()), "language"),
         "filter_config": config.filter_config or "configs/filters.yaml (packaged)",
         "filter_config_hash": config_hash(filters),
         "quality_model_version": versions[0] if len(versions) == 1 else None,
-        "quality_rules": counts_markdown(_by_count(rules), "quality threshold"),
+        "quality_rules": counts_markdown(dict(rules.most_common()), "quality threshold"),
         "seconds": round(time.perf_counter() - started, 2),
     })
