@@ -17,6 +17,7 @@ import polars as pl
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
 
 from corpus_assets.core.lake.delta_tables import replace_partition_frame, table_exists
 from corpus_assets.core.mixtures.build import MixtureBuild, build_mixture
@@ -88,11 +89,28 @@ def _quality_inputs(warehouse: str, spec: MixtureSpec, storage_options: dict[str
 def write_build(warehouse: str, build: MixtureBuild, storage_options: dict[str, str] | None = None) -> StoredBuild:
     """Replace the build's partition (one commit) and write its manifest under that commit's version."""
     name = build.spec.name
+    _create_table(warehouse, build.rows, storage_options)
     replace_partition_frame(mixtures_uri(warehouse), build.rows, {PARTITION_COLUMN: name}, storage_options)
     version = build_versions(warehouse, name, storage_options)[-1]
     uri = manifest_uri(warehouse, name, version)
     _write_bytes(uri, manifest_bytes(build.manifest))
     return StoredBuild(name, version, build.rows, build.manifest, uri)
+
+
+def _create_table(warehouse: str, rows: pl.DataFrame, storage_options: dict[str, str] | None) -> None:
+    """Create the empty `mixtures` table (version 0) before a build writes into it. Builds of different
+    mixtures run at once; two of them racing to *create* the table by writing could leave one build's
+    commit found as the other's (`build_versions`), and that build's manifest missing. Creating is
+    idempotent: the loser of a race to create finds the table there."""
+    uri = mixtures_uri(warehouse)
+    if table_exists(uri, storage_options):
+        return
+    try:
+        DeltaTable.create(uri, rows.to_arrow().schema, mode="ignore", partition_by=[PARTITION_COLUMN],
+                          storage_options=storage_options or None)
+    except DeltaError:
+        if not table_exists(uri, storage_options):
+            raise
 
 
 def build_versions(warehouse: str, name: str, storage_options: dict[str, str] | None = None) -> list[int]:
