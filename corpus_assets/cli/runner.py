@@ -107,12 +107,19 @@ _INSTANCES: dict[str, Any] = {}  # $DAGSTER_HOME -> this process's instance of i
 
 
 def worker_instance() -> "dg.DagsterInstance":
-    """The instance of $DAGSTER_HOME, opened once per process and home (not once per run)."""
+    """The instance of $DAGSTER_HOME, opened once per process and home (not once per run), its default SQLite
+    storage kept open (see sqlite_storage)."""
     home = os.environ.get("DAGSTER_HOME", "")
     if home not in _INSTANCES:
         import dagster as dg
+        from dagster._core.instance.ref import InstanceRef
 
-        _INSTANCES[home] = dg.DagsterInstance.get()
+        from corpus_assets.cli.sqlite_storage import faster_storage
+
+        path = os.path.expanduser(home)
+        if not (os.path.isabs(path) and os.path.isdir(path)):  # Dagster's own error says what is wrong
+            return dg.DagsterInstance.get()
+        _INSTANCES[home] = dg.DagsterInstance.from_ref(faster_storage(InstanceRef.from_dir(path)))
     return _INSTANCES[home]
 
 
