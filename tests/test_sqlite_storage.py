@@ -1,4 +1,5 @@
-"""The CLI's Dagster storage (`cli/sqlite_storage.py`) writes what Dagster's own SQLite classes read."""
+"""The CLI's Dagster storage (`cli/sqlite_storage.py`) writes what Dagster's own SQLite classes read; the
+workers' instance (`cli/instance.worker_instance_ref`) changes only Dagster's defaults."""
 import logging
 import sqlite3
 import time
@@ -8,8 +9,8 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from corpus_assets.cli.instance import dagster_home
-from corpus_assets.cli.sqlite_storage import OPEN_RUN_DATABASES, FastSqliteEventLogStorage, faster_storage
+from corpus_assets.cli.instance import dagster_home, worker_instance_ref
+from corpus_assets.cli.sqlite_storage import OPEN_RUN_DATABASES, FastSqliteEventLogStorage
 
 
 def log_entry(run_id: str, message: str) -> EventLogEntry:
@@ -52,11 +53,18 @@ def test_the_cli_instance_history_opens_with_dagsters_default_storage(sample_war
     instance.dispose()
 
 
-def test_only_dagsters_default_sqlite_storage_is_replaced(tmp_path):
-    default = InstanceRef.from_dir(str(tmp_path))
-    assert faster_storage(default).storage_data.class_name == "FastSqliteStorage"
+def test_workers_replace_only_dagsters_default_storage_and_compute_logs(tmp_path):
+    default = worker_instance_ref(str(tmp_path))
+    assert default.storage_data.class_name == "FastSqliteStorage"
+    assert default.compute_logs_data.class_name == "NoOpComputeLogManager"
     (tmp_path / "dagster.yaml").write_text(
         f"event_log_storage:\n  module: dagster._core.storage.event_log\n  class: SqliteEventLogStorage\n"
-        f"  config:\n    base_dir: {tmp_path / 'events'}\n")
-    configured = InstanceRef.from_dir(str(tmp_path))
-    assert faster_storage(configured) == configured
+        f"  config:\n    base_dir: {tmp_path / 'events'}\n"
+        f"compute_logs:\n  module: dagster._core.storage.local_compute_log_manager\n"
+        f"  class: LocalComputeLogManager\n  config:\n    base_dir: {tmp_path / 'logs'}\n")
+    configured = worker_instance_ref(str(tmp_path))
+    assert configured.storage_data == InstanceRef.from_dir(str(tmp_path)).storage_data  # configured: as it is
+    assert configured.compute_logs_data == InstanceRef.from_dir(str(tmp_path)).compute_logs_data
+    instance = dg.DagsterInstance.from_ref(default)
+    assert type(instance.compute_log_manager).__name__ == "NoOpComputeLogManager"
+    instance.dispose()

@@ -107,19 +107,18 @@ _INSTANCES: dict[str, Any] = {}  # $DAGSTER_HOME -> this process's instance of i
 
 
 def worker_instance() -> "dg.DagsterInstance":
-    """The instance of $DAGSTER_HOME, opened once per process and home (not once per run), its default SQLite
-    storage kept open (see sqlite_storage)."""
+    """The instance of $DAGSTER_HOME, opened once per process and home (not once per run), as
+    `instance.worker_instance_ref` says."""
     home = os.environ.get("DAGSTER_HOME", "")
     if home not in _INSTANCES:
         import dagster as dg
-        from dagster._core.instance.ref import InstanceRef
 
-        from corpus_assets.cli.sqlite_storage import faster_storage
+        from corpus_assets.cli.instance import worker_instance_ref
 
         path = os.path.expanduser(home)
         if not (os.path.isabs(path) and os.path.isdir(path)):  # Dagster's own error says what is wrong
             return dg.DagsterInstance.get()
-        _INSTANCES[home] = dg.DagsterInstance.from_ref(faster_storage(InstanceRef.from_dir(path)))
+        _INSTANCES[home] = dg.DagsterInstance.from_ref(worker_instance_ref(path))
     return _INSTANCES[home]
 
 
