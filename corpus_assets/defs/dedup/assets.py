@@ -41,7 +41,8 @@ COUNTS_SCHEMA = pa.schema([("url_host", pa.string()), ("line_hash", pa.int64()),
 
 
 class DedupClustersConfig(dg.Config):
-    # the process peaks ~0.3 GB above it (interpreter, Dagster, DuckDB outside its buffer pool): 1 GB made 2 GB at 1M docs
+    # the process peaks ~0.25 GB above it (interpreter, Dagster, DuckDB outside its buffer pool): 1 GB made 2 GB at 1M
+    # docs, 512MB 0.75 GB (benchmarks/results/shard_memory.md)
     memory_limit: str = Field(default="512MB", description="DuckDB memory limit of the global step; it spills beyond it")
     temp_directory: Optional[str] = Field(default=None, description="spill folder (default: system temp)")
     incremental: bool = Field(default=True, description="match only new shards against the stored band index")
