@@ -49,7 +49,7 @@ Verification builds its hash tables over the signatures of every document, so it
 runs under its own, smaller limit (``VERIFY_MEMORY``; it spills the rest), and
 ``DedupDB.release`` hands each finished step's memory back to the OS: freed memory
 stayed resident otherwise, and the next step's came on top of it (a verified run
-over 1M documents, 28 bands: 1,136 MB peak RSS in ``dedup_clusters`` before, 751 MB
+over 1M documents, 28 bands: 1,113 MB peak RSS in ``dedup_clusters`` before, 753 MB
 after; ``benchmarks/results/shard_memory.md``).
 
 Incremental (``cluster_incremental``)
@@ -304,8 +304,8 @@ def _auto_shard_rows(memory_limit: str) -> int:
 # 200k rows held ~0.2 GB per batch outside DuckDB's memory limit
 VERIFY_BATCH = 20_000
 # DuckDB memory of the verification join: it builds hash tables over the signatures of *every* document (two, one
-# per endpoint), so under the full memory_limit it took all of it from ~1M documents up; spilled partitions of the
-# join cost no more CPU at this limit (1M documents: 4.2 CPU-s at 192MB, 4.7 at 512MB)
+# per endpoint), so under the full memory_limit it took all of it from ~1M documents up; at this limit the join spills
+# (1M documents: ~1 CPU-s more, 4.2-5.7 CPU-s against 3.3-4.7 at 512MB; 128MB ran out of memory)
 VERIFY_MEMORY = "192MB"
 PAIR_BUCKET_MAX = 64  # verified runs: all pairs of a bucket up to this size, a star beyond (bounded work)
 
