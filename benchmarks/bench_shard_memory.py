@@ -20,10 +20,10 @@ The `documents` asset itself (WARC extraction, ~2.5 ms per document) is too slow
 sample responses in files of 10,000 records (bench_end_to_end.py's generator), one shard of all files.
 With `--before REV` the code of that revision (`git archive`) is measured too, on a warehouse its own code
 wrote, for the sizes up to `--before-max`.
-`--assets A B ...` measures only those assets (in pipeline order). An input they need that is not selected
-and not in the warehouse yet is then written by the script: `documents` always; `decisions` (read by
-dedup_clusters and corpus, normally after signals and quality_scores: ~20 CPU-min at 1M) as a stand-in with
-the asset's columns, `keep` false for one document in ten and a `quality_score` derived from the doc_id.
+`--assets A B ...` measures only those assets (in pipeline order); their other inputs must be selected too
+(dedup_clusters reads dedup_signatures' tables), except `decisions` (read by dedup_clusters and corpus,
+normally after signals and quality_scores: ~20 CPU-min at 1M): unselected, the script writes a stand-in
+with the asset's columns, `keep` false for one document in ten and a `quality_score` derived from the doc_id.
 `--keep DIR` keeps each size's warehouse as DIR/N; `--reuse DIR` measures the selected assets again on those
 warehouses (both codes of `--before` on the same one), dedup_clusters as a full run (its state and tables
 are removed first), e.g. `--sizes 100000 1000000 --reuse DIR --assets dedup_clusters --before main`.
