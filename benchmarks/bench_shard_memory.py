@@ -20,9 +20,16 @@ The `documents` asset itself (WARC extraction, ~2.5 ms per document) is too slow
 sample responses in files of 10,000 records (bench_end_to_end.py's generator), one shard of all files.
 With `--before REV` the code of that revision (`git archive`) is measured too, on a warehouse its own code
 wrote, for the sizes up to `--before-max`.
+`--assets A B ...` measures only those assets (in pipeline order); their other inputs must be selected too
+(dedup_clusters reads dedup_signatures' tables), except `decisions` (read by dedup_clusters and corpus,
+normally after signals and quality_scores: ~20 CPU-min at 1M): unselected, the script writes a stand-in
+with the asset's columns, `keep` false for one document in ten and a `quality_score` derived from the doc_id.
+`--keep DIR` keeps each size's warehouse as DIR/N; `--reuse DIR` measures the selected assets again on those
+warehouses (both codes of `--before` on the same one), dedup_clusters as a full run (its state and tables
+are removed first), e.g. `--sizes 100000 1000000 --reuse DIR --assets dedup_clusters --before main`.
 
 Usage: nice python benchmarks/bench_shard_memory.py [--sizes 10000 100000 1000000] [--before main] [--warc-sizes 10000]
-       [--models WAREHOUSE/_models] [--keep DIR] [--out FILE]
+       [--assets dedup_signatures dedup_clusters] [--models WAREHOUSE/_models] [--keep DIR | --reuse DIR] [--out FILE]
 """
 from __future__ import annotations
 
@@ -41,6 +48,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PARTITION = "CC-BENCH/00000-00099"
 ASSETS = ["signals", "quality_scores", "decisions", "dedup_signatures", "dedup_clusters", "corpus"]
+NEEDS_MODEL = {"quality_scores", "decisions"}
+# a full dedup_clusters run on a reused warehouse: without these it would find no new shard and copy its last output
+RESET = {"dedup_clusters": ["dedup_state", "dedup_fuzzy_clusters", "dedup_clusters"]}
 
 
 def make_documents(root: Path, n: int, chunk: int = 20_000) -> None:
@@ -74,6 +84,27 @@ def make_documents(root: Path, n: int, chunk: int = 20_000) -> None:
                 "n_chars": [len(t) for t in texts]}, schema=DOCUMENTS_SCHEMA)
 
     replace_partition(str(root / "documents"), batches, DOCUMENTS_SCHEMA, {"crawl": crawl, "shard": shard})
+
+
+def make_decisions(root: Path, chunk: int = 100_000) -> None:
+    """A stand-in for the shard's `decisions` (see the docstring), from its `documents` rows."""
+    import itertools
+
+    import polars as pl
+
+    from corpus_assets.core.lake.delta_tables import iter_file_batches, partition_files, replace_partition
+
+    crawl, shard = PARTITION.split("/")
+    partition = {"crawl": crawl, "shard": shard}
+    docs = iter_file_batches(partition_files(str(root / "documents"), partition), partition,
+                             ["doc_id", "crawl", "shard", "url", "lang"], chunk)
+    frames = (d.with_columns(h=d["doc_id"].hash(7)).with_columns(keep=pl.col("h") % 10 != 0)
+              .with_columns(drop_reasons=pl.when("keep").then(pl.lit([], pl.List(pl.String))).otherwise(pl.lit(["quality"])),
+                            quality_score=(pl.col("h") % 1000).cast(pl.Float64) / 1000,
+                            quality_threshold=pl.lit(0.1), quality_rule=pl.lit("en")).drop("h") for d in docs)
+    batches = (b for f in frames for b in f.to_arrow().to_batches())
+    first = next(batches)
+    replace_partition(str(root / "decisions"), lambda: itertools.chain([first], batches), first.schema, partition)
 
 
 def child(asset: str, partition: str = PARTITION) -> None:
@@ -158,25 +189,32 @@ def main() -> None:
     p.add_argument("--scratch", default=None, help="scratch folder (default: a temporary one, removed)")
     p.add_argument("--models", default=None, help="a warehouse's `_models/` folder to use (default: the bundled "
                                                   "sample's, materialized first)")
-    p.add_argument("--keep", default=None, help="move the last size's warehouse here instead of deleting it")
+    p.add_argument("--assets", nargs="+", choices=ASSETS, default=ASSETS, help="measure only these assets")
+    p.add_argument("--keep", default=None, help="keep each size's warehouse as KEEP/N instead of deleting it")
+    p.add_argument("--reuse", default=None, help="measure on the warehouses REUSE/N that --keep left")
     p.add_argument("--warc-sizes", type=int, nargs="*", default=[], help="also measure `documents` from WARC files "
                                                                          "of this many records")
     p.add_argument("--before", default=None, help="also measure the code of this git revision")
     p.add_argument("--before-max", type=int, default=100_000, help="measure --before up to this size")
     p.add_argument("--child", metavar="ASSET", help=argparse.SUPPRESS)
     p.add_argument("--make-documents", type=int, metavar="N", help=argparse.SUPPRESS)
+    p.add_argument("--make-decisions", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--partition", default=PARTITION, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
         return child(a.child, a.partition)
     if a.make_documents:
         return make_documents(Path(os.environ["CORPUS_WAREHOUSE"]), a.make_documents)
+    if a.make_decisions:
+        return make_decisions(Path(os.environ["CORPUS_WAREHOUSE"]))
+    assets = [asset for asset in ASSETS if asset in a.assets]
     commit = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True).strip()
     dirty = " (+ uncommitted changes)" if subprocess.check_output(["git", "status", "--porcelain", "corpus_assets"],
                                                                   cwd=REPO, text=True).strip() else ""
     out = Path(a.out)
     before = f" --before {a.before}" if a.before else ""
     warc = f" --warc-sizes {' '.join(map(str, a.warc_sizes))}" if a.warc_sizes else ""
+    warc += f" --assets {' '.join(assets)}" if assets != ASSETS else ""
     lines = ["# Per-shard assets: peak RSS, wall and CPU time per asset on one synthetic shard", "",
              f"`nice python benchmarks/bench_shard_memory.py --sizes {' '.join(map(str, a.sizes))}{before}{warc}` at commit "
              f"{commit}{dirty}; {platform.machine()}, {os.cpu_count()} cores shared with other jobs (wall time "
@@ -189,7 +227,8 @@ def main() -> None:
               "dedup_signatures": "dedup_signatures", "dedup_clusters": "dedup_clusters", "corpus": "corpus"}
     peaks: dict[tuple[str, int, str], float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-shard-mem-", dir=a.scratch) as tmp:
-        models = Path(a.models) if a.models else sample_models(Path(tmp)) if a.sizes else Path()
+        need_model = a.sizes and not a.reuse and NEEDS_MODEL & set(assets)
+        models = Path(a.models) if a.models else sample_models(Path(tmp)) if need_model else None
         codes = {"after": REPO}
         if a.before:
             codes = {"before": Path(tmp) / "before", **codes}
@@ -201,12 +240,18 @@ def main() -> None:
             for label, code in codes.items():
                 if label == "before" and n > a.before_max:
                     continue
-                warehouse = Path(tmp) / f"wh-{label}-{n}"
-                started = time.perf_counter()
-                run_child(code, warehouse, "--make-documents", str(n))  # as that code writes it
-                shutil.copytree(models, warehouse / "_models")
-                print(f"{n:,} documents written in {time.perf_counter() - started:.0f} s ({label})", flush=True)
-                for asset in ASSETS:
+                warehouse = Path(a.reuse) / str(n) if a.reuse else Path(tmp) / f"wh-{label}-{n}"
+                if not a.reuse:
+                    started = time.perf_counter()
+                    run_child(code, warehouse, "--make-documents", str(n))  # as that code writes it
+                    if models is not None:
+                        shutil.copytree(models, warehouse / "_models")
+                    if "decisions" not in assets and {"dedup_clusters", "corpus"} & set(assets):
+                        run_child(code, warehouse, "--make-decisions")
+                    print(f"{n:,} documents written in {time.perf_counter() - started:.0f} s ({label})", flush=True)
+                for asset in assets:
+                    for table in RESET.get(asset, []) if a.reuse else []:
+                        shutil.rmtree(warehouse / table, ignore_errors=True)
                     r = run_child(code, warehouse, "--child", asset)
                     peaks[label, n, asset] = r["peak_rss_mb"]
                     rows = table_rows(warehouse, tables[asset])
@@ -214,9 +259,10 @@ def main() -> None:
                     lines.append(f"| {n:,} | {label} | {asset} | {r['peak_rss_mb']:,.0f} | {r['imported_rss_mb']:,.0f} | "
                                  f"{r['seconds']:.1f} | {r['cpu_s']:.1f} | {rows:,} |")
                     out.write_text("\n".join(lines) + "\n")  # each asset as soon as it is measured
-                if a.keep and n == a.sizes[-1] and label == "after":
-                    shutil.move(warehouse, a.keep)
-                else:
+                if a.keep and label == "after":
+                    Path(a.keep).mkdir(parents=True, exist_ok=True)
+                    shutil.move(warehouse, Path(a.keep) / str(n))
+                elif not a.reuse:
                     shutil.rmtree(warehouse)  # disk: one warehouse at a time
         if a.warc_sizes:
             lines += ["", "`documents` from generated WARC files (`--warc-sizes`):", "",
@@ -232,7 +278,7 @@ def main() -> None:
         lines += ["", "Growth of peak RSS from 100k to 1M documents (target: at most 1.5x; at most 2 GB at 1M):", "",
                   "| asset | 100k MB | 1M MB | 1M / 100k |", "|---|---|---|---|"]
         lines += [f"| {asset} | {peaks['after', 100_000, asset]:,.0f} | {peaks['after', 1_000_000, asset]:,.0f} | "
-                  f"{peaks['after', 1_000_000, asset] / peaks['after', 100_000, asset]:.2f}x |" for asset in ASSETS]
+                  f"{peaks['after', 1_000_000, asset] / peaks['after', 100_000, asset]:.2f}x |" for asset in assets]
         out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -41,7 +41,8 @@ COUNTS_SCHEMA = pa.schema([("url_host", pa.string()), ("line_hash", pa.int64()),
 
 
 class DedupClustersConfig(dg.Config):
-    # the process peaks ~0.3 GB above it (interpreter, Dagster, DuckDB outside its buffer pool): 1 GB made 2 GB at 1M docs
+    # the process peaks ~0.25 GB above it (interpreter, Dagster, DuckDB outside its buffer pool): 1 GB made 2 GB at 1M
+    # docs, 512MB 0.75 GB (benchmarks/results/shard_memory.md)
     memory_limit: str = Field(default="512MB", description="DuckDB memory limit of the global step; it spills beyond it")
     temp_directory: Optional[str] = Field(default=None, description="spill folder (default: system temp)")
     incremental: bool = Field(default=True, description="match only new shards against the stored band index")
@@ -188,6 +189,8 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
     last run are matched against the stored band index; a re-written shard triggers a full run."""
     started = time.perf_counter()
     options = warehouse.options()
+    # first, while the process is small: the step's own memory would come on top of what clustering leaves
+    stale = _stale_boilerplate(warehouse, dedup_settings)
     bands_uri, fuzzy_uri = warehouse.table_uri("minhash_bands"), warehouse.table_uri("dedup_fuzzy_clusters")
     signatures_uri = warehouse.table_uri("dedup_signatures")
     # signatures of different settings never match: stop here rather than lose duplicates silently
@@ -238,7 +241,6 @@ def dedup_clusters(context: dg.AssetExecutionContext, config: DedupClustersConfi
         ("partition", pl.String), ("fingerprint", pl.String)])
     state.write_delta(warehouse.table_uri("dedup_state"), mode="overwrite", storage_options=options)
     affected = _affected_partitions(before, after)
-    stale = _stale_boilerplate(warehouse, dedup_settings)
     if stale:
         context.log.warning(f"{len(stale)} shard(s) were hashed before later shards made more of their hosts' lines "
                             f"boilerplate ({stale[0]}, ...): re-materialize their dedup_signatures for full recall")
