@@ -6,8 +6,8 @@ A synthetic warehouse holds one shard (`CC-BENCH/00000-00099`) of N documents in
 the pipeline writes it (`replace_partition`): texts as in bench_dedup.py (8-30 real news / Wikipedia
 sentences, ~25 % near-duplicate variants), on 2,000 hosts whose pages carry three template lines.
 Each asset is then materialized, in pipeline order, by real Dagster (the code location's own asset
-definitions and default resources and configs, an ephemeral instance; asset checks not run) in a fresh
-subprocess, which reports its own peak RSS (`VmHWM`: interpreter and imports included), its RSS after
+definitions and default resources and configs, an ephemeral instance; asset checks not run unless
+`--checks`) in a fresh subprocess, which reports its own peak RSS (`VmHWM`: interpreter and imports included), its RSS after
 imports, and the wall and CPU seconds (all threads, DuckDB's and delta-rs' included) of the materialization:
   signals, quality_scores, decisions, dedup_signatures (+ minhash_bands, boilerplate_lines,
   host_line_counts), dedup_clusters (a full run over the shard's band index), corpus
@@ -18,11 +18,14 @@ decisions then use that model as they would any active version.
 The `documents` asset itself (WARC extraction, ~2.5 ms per document) is too slow to run at 1M here: with
 `--warc-sizes` it is measured the same way (its own process, no checks) over a generated crawl of N cycled
 sample responses in files of 10,000 records (bench_end_to_end.py's generator), one shard of all files.
+With `--checks` each asset's GX asset checks run in the same materialization (as in a pipeline run), so its
+figures include them, and `documents` is measured too: its checks alone (the rows are the synthetic ones),
+after a runless materialization event that reports the rows written, so the row-count expectation runs.
 With `--before REV` the code of that revision (`git archive`) is measured too, on a warehouse its own code
 wrote, for the sizes up to `--before-max`.
 
 Usage: nice python benchmarks/bench_shard_memory.py [--sizes 10000 100000 1000000] [--before main] [--warc-sizes 10000]
-       [--models WAREHOUSE/_models] [--keep DIR] [--out FILE]
+       [--checks] [--assets documents corpus] [--models WAREHOUSE/_models] [--keep DIR] [--out FILE]
 """
 from __future__ import annotations
 
@@ -59,6 +62,7 @@ def make_documents(root: Path, n: int, chunk: int = 20_000) -> None:
     def batches():
         for start in range(0, n, chunk):
             ids, texts, _ = gen_chunk(7, start, min(n, start + chunk))
+            ids = [d * 2 for d in ids]  # 32 hex digits, as the documents suite's identity check wants
             hosts = [f"host{i % 2000}.example" for i in range(start, start + len(ids))]
             texts = [f"{h} home\nSubscribe to the {h} newsletter\n{t}\nCopyright {h}, all rights reserved."
                      for h, t in zip(hosts, texts)]
@@ -76,8 +80,9 @@ def make_documents(root: Path, n: int, chunk: int = 20_000) -> None:
     replace_partition(str(root / "documents"), batches, DOCUMENTS_SCHEMA, {"crawl": crawl, "shard": shard})
 
 
-def child(asset: str, partition: str = PARTITION) -> None:
-    """Materialize one asset (warehouse: $CORPUS_WAREHOUSE); print its peak RSS and times as JSON."""
+def child(asset: str, partition: str = PARTITION, checks: bool = False) -> None:
+    """Materialize one asset (warehouse: $CORPUS_WAREHOUSE), with `checks` its asset checks too (of `documents`:
+    only those); print its peak RSS and times (and with `checks`, how many checks ran and passed) as JSON."""
     import dagster as dg
 
     from corpus_assets.definitions import defs
@@ -87,14 +92,31 @@ def child(asset: str, partition: str = PARTITION) -> None:
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("warc_shards", [partition])
     partitioned = graph.get(dg.AssetKey(asset)).partitions_def is not None
+    selected = next(a.keys for a in assets if dg.AssetKey(asset) in a.keys)  # a multi-asset runs whole
+    selection: dg.AssetSelection = dg.AssetSelection.assets(*selected)
+    if checks:
+        if asset == "documents":  # written by make_documents: report its row count as the asset would
+            rows = table_rows(Path(os.environ["CORPUS_WAREHOUSE"]), "documents")
+            instance.report_runless_asset_event(dg.AssetMaterialization(
+                "documents", partition=partition, metadata={"documents_written": rows}))
+            selection = dg.AssetSelection.checks_for_assets("documents")
+    else:
+        selection = selection.without_checks()
+    # a job, not `dg.materialize`: a selection of checks alone must be told its partitions
+    job = dg.define_asset_job("measured", selection=selection, partitions_def=graph.get(dg.AssetKey(asset)).partitions_def)
     imported_mb = vm("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
-    selected = next(a.keys for a in assets if dg.AssetKey(asset) in a.keys)  # a multi-asset runs whole
-    result = dg.materialize(assets, selection=list(selected), partition_key=partition if partitioned else None,
-                            resources=dict(defs.resources or {}), instance=instance)
-    assert result.success
+    result = dg.Definitions(assets=assets, asset_checks=list(defs.asset_checks or []) if checks else [], jobs=[job],
+                            resources=dict(defs.resources or {})).resolve_job_def("measured").execute_in_process(
+        tags={"dagster/partition": partition} if partitioned else None, instance=instance, raise_on_error=False)
+    evaluations = result.get_asset_check_evaluations()
+    failed = [f"{e.asset_key.to_user_string()}: {e.check_name}" for e in evaluations if not e.passed]
+    assert result.success or failed, "the run failed"
+    if failed:
+        print("failed checks:", ", ".join(failed), file=sys.stderr)
     print(json.dumps({"seconds": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
-                      "peak_rss_mb": vm("VmHWM"), "imported_rss_mb": imported_mb}))
+                      "peak_rss_mb": vm("VmHWM"), "imported_rss_mb": imported_mb, "checks": len(evaluations),
+                      "checks_passed": sum(e.passed for e in evaluations)}))
 
 
 def vm(field: str) -> float:
@@ -163,12 +185,17 @@ def main() -> None:
                                                                          "of this many records")
     p.add_argument("--before", default=None, help="also measure the code of this git revision")
     p.add_argument("--before-max", type=int, default=100_000, help="measure --before up to this size")
+    p.add_argument("--checks", action="store_true", help="run each asset's asset checks in its materialization, "
+                                                         "and the checks of `documents`")
+    p.add_argument("--assets", nargs="*", default=None, help="measure only these assets (their upstream assets "
+                                                             "still run, unmeasured)")
+    p.add_argument("--label", default="after", help="the code column's name for this checkout's code")
     p.add_argument("--child", metavar="ASSET", help=argparse.SUPPRESS)
     p.add_argument("--make-documents", type=int, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--partition", default=PARTITION, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        return child(a.child, a.partition)
+        return child(a.child, a.partition, a.checks)
     if a.make_documents:
         return make_documents(Path(os.environ["CORPUS_WAREHOUSE"]), a.make_documents)
     commit = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True).strip()
@@ -177,20 +204,26 @@ def main() -> None:
     out = Path(a.out)
     before = f" --before {a.before}" if a.before else ""
     warc = f" --warc-sizes {' '.join(map(str, a.warc_sizes))}" if a.warc_sizes else ""
+    measured = ["documents"] * a.checks + ASSETS if a.assets is None else a.assets
+    runs = (["documents"] if a.checks else []) + ASSETS  # in pipeline order; documents: its checks
+    if a.assets is not None:
+        runs = runs[:max(runs.index(x) for x in a.assets) + 1]
+    options = (" --checks" if a.checks else "") + (f" --assets {' '.join(a.assets)}" if a.assets is not None else "")
     lines = ["# Per-shard assets: peak RSS, wall and CPU time per asset on one synthetic shard", "",
-             f"`nice python benchmarks/bench_shard_memory.py --sizes {' '.join(map(str, a.sizes))}{before}{warc}` at commit "
+             f"`nice python benchmarks/bench_shard_memory.py --sizes {' '.join(map(str, a.sizes))}{before}{warc}{options}` at commit "
              f"{commit}{dirty}; {platform.machine()}, {os.cpu_count()} cores shared with other jobs (wall time "
              "is inflated by them; CPU seconds less so), Python {0}. Peak RSS is the subprocess's VmHWM, "
              "interpreter and imports included (RSS after imports in its own column); the quality model is the "
-             "bundled sample's (see the docstring).".format(platform.python_version()), "",
-             "| docs | code | asset | peak RSS MB | RSS after imports MB | wall s | CPU s | rows written |",
-             "|---|---|---|---|---|---|---|---|"]
-    tables = {"signals": "signals", "quality_scores": "quality_scores", "decisions": "decisions",
+             "bundled sample's (see the docstring).".format(platform.python_version()) +
+             (" Each asset's figures include its asset checks (`documents`: its checks only)." if a.checks else ""),
+             "", "| docs | code | asset | peak RSS MB | RSS after imports MB | wall s | CPU s | rows written |"
+             + (" checks passed |" if a.checks else ""), "|---|---|---|---|---|---|---|---|" + "---|" * a.checks]
+    tables = {"documents": "documents", "signals": "signals", "quality_scores": "quality_scores", "decisions": "decisions",
               "dedup_signatures": "dedup_signatures", "dedup_clusters": "dedup_clusters", "corpus": "corpus"}
     peaks: dict[tuple[str, int, str], float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-shard-mem-", dir=a.scratch) as tmp:
         models = Path(a.models) if a.models else sample_models(Path(tmp)) if a.sizes else Path()
-        codes = {"after": REPO}
+        codes = {a.label: REPO}
         if a.before:
             codes = {"before": Path(tmp) / "before", **codes}
             codes["before"].mkdir()
@@ -206,15 +239,18 @@ def main() -> None:
                 run_child(code, warehouse, "--make-documents", str(n))  # as that code writes it
                 shutil.copytree(models, warehouse / "_models")
                 print(f"{n:,} documents written in {time.perf_counter() - started:.0f} s ({label})", flush=True)
-                for asset in ASSETS:
-                    r = run_child(code, warehouse, "--child", asset)
+                for asset in runs:
+                    r = run_child(code, warehouse, "--child", asset, *["--checks"] * a.checks)
+                    if asset not in measured:
+                        continue
                     peaks[label, n, asset] = r["peak_rss_mb"]
                     rows = table_rows(warehouse, tables[asset])
                     print(n, label, asset, r, rows, flush=True)
                     lines.append(f"| {n:,} | {label} | {asset} | {r['peak_rss_mb']:,.0f} | {r['imported_rss_mb']:,.0f} | "
-                                 f"{r['seconds']:.1f} | {r['cpu_s']:.1f} | {rows:,} |")
+                                 f"{r['seconds']:.1f} | {r['cpu_s']:.1f} | {rows:,} |"
+                                 + (f" {r['checks_passed']}/{r['checks']} |" if a.checks else ""))
                     out.write_text("\n".join(lines) + "\n")  # each asset as soon as it is measured
-                if a.keep and n == a.sizes[-1] and label == "after":
+                if a.keep and n == a.sizes[-1] and label == a.label:
                     shutil.move(warehouse, a.keep)
                 else:
                     shutil.rmtree(warehouse)  # disk: one warehouse at a time
@@ -231,8 +267,8 @@ def main() -> None:
     if 100_000 in a.sizes and 1_000_000 in a.sizes:
         lines += ["", "Growth of peak RSS from 100k to 1M documents (target: at most 1.5x; at most 2 GB at 1M):", "",
                   "| asset | 100k MB | 1M MB | 1M / 100k |", "|---|---|---|---|"]
-        lines += [f"| {asset} | {peaks['after', 100_000, asset]:,.0f} | {peaks['after', 1_000_000, asset]:,.0f} | "
-                  f"{peaks['after', 1_000_000, asset] / peaks['after', 100_000, asset]:.2f}x |" for asset in ASSETS]
+        lines += [f"| {asset} | {peaks[a.label, 100_000, asset]:,.0f} | {peaks[a.label, 1_000_000, asset]:,.0f} | "
+                  f"{peaks[a.label, 1_000_000, asset] / peaks[a.label, 100_000, asset]:.2f}x |" for asset in measured]
         out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
