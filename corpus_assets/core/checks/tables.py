@@ -10,6 +10,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow.dataset as ds
 
 
+READ_BATCH_ROWS = 65_536  # rows converted to Polars at a time when a table is read whole
+
+
 def table_uri(warehouse_root: str | os.PathLike[str], table: str) -> str:
     return f"{str(warehouse_root).rstrip('/')}/{table}"
 
@@ -47,26 +50,31 @@ def read_table(warehouse_root: str | os.PathLike[str], table: str, partition: Ma
     dataset, expression = _scan(warehouse_root, table, partition, storage_options, version)
     names = [c for c in (dataset.schema.names if columns is None else columns) if c in dataset.schema.names]
     read = [c for c in names if c not in placeholders]
-    frame: pl.DataFrame = pl.from_arrow(dataset.to_table(columns=read, filter=expression))  # type: ignore[assignment]
-    if len(read) == len(names):
-        return frame
-    dtypes = pl.from_arrow(dataset.schema.empty_table()).schema  # type: ignore[union-attr]
-    return frame.with_columns(pl.lit(None, dtype=dtypes[c]).alias(c) for c in names if c not in read).select(names)
+    empty: pl.DataFrame = pl.from_arrow(dataset.schema.empty_table())  # type: ignore[assignment]
+    # batch by batch: the Arrow table and its Polars copy are never held whole at once
+    frame = pl.concat([empty.select(read), *_batches(dataset, expression, read, READ_BATCH_ROWS)])
+    return frame.with_columns(pl.lit(None, dtype=empty.schema[c]).alias(c) for c in names if c not in read).select(names)
 
 
 def iter_table_batches(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None,
                        columns: Sequence[str], batch_rows: int, storage_options: Mapping[str, str] | None = None,
                        version: int | None = None) -> Iterator[pl.DataFrame]:
-    """``read_table``'s rows (same order) of ``columns``, as frames of at most ``batch_rows`` rows: the
-    Parquet pages are streamed, one file after the other (no read-ahead, no whole row group buffered), so
-    at most about a batch of a wide column is held."""
+    """``read_table``'s rows (same order) of ``columns`` (those the table has), as frames of at most
+    ``batch_rows`` rows, so about a batch of a wide column is held at a time."""
+    dataset, expression = _scan(warehouse_root, table, partition, storage_options, version)
+    yield from _batches(dataset, expression, [c for c in columns if c in dataset.schema.names], batch_rows)
+
+
+def _batches(dataset: "ds.Dataset", expression: "ds.Expression | None", columns: list[str],
+             batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The dataset's rows, in order, streamed from the Parquet pages: no read-ahead of batches or files, no
+    whole column chunk buffered."""
     import pyarrow.dataset as ds
 
     from corpus_assets.core.lake.delta_tables import READ_BUFFER_BYTES
 
-    dataset, expression = _scan(warehouse_root, table, partition, storage_options, version)
-    scanner = dataset.scanner(columns=[c for c in columns if c in dataset.schema.names], filter=expression,
-                              batch_size=batch_rows, batch_readahead=0, fragment_readahead=0, use_threads=False,
+    scanner = dataset.scanner(columns=columns, filter=expression, batch_size=batch_rows, batch_readahead=0,
+                              fragment_readahead=0, use_threads=False,
                               fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False,
                                                                                   buffer_size=READ_BUFFER_BYTES))
     for batch in scanner.to_batches():
