@@ -49,11 +49,12 @@ def read_table(warehouse_root: str | os.PathLike[str], table: str, partition: Ma
     Partition keys that are not partition columns of the table (a global table) are ignored."""
     dataset, expression = _scan(warehouse_root, table, partition, storage_options, version)
     names = [c for c in (dataset.schema.names if columns is None else columns) if c in dataset.schema.names]
-    read = [c for c in names if c not in placeholders]
+    read = [c for c in names if c not in placeholders] or names[:1]  # one column at least: the row count
     empty: pl.DataFrame = pl.from_arrow(dataset.schema.empty_table())  # type: ignore[assignment]
     # batch by batch: the Arrow table and its Polars copy are never held whole at once
     frame = pl.concat([empty.select(read), *_batches(dataset, expression, read, READ_BATCH_ROWS)])
-    return frame.with_columns(pl.lit(None, dtype=empty.schema[c]).alias(c) for c in names if c not in read).select(names)
+    return frame.with_columns(pl.lit(None, dtype=empty.schema[c]).alias(c) for c in names if c in placeholders
+                              ).select(names)
 
 
 def iter_table_batches(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None,
@@ -80,6 +81,13 @@ def _batches(dataset: "ds.Dataset", expression: "ds.Expression | None", columns:
     for batch in scanner.to_batches():
         if batch.num_rows:
             yield pl.from_arrow(batch)  # type: ignore[misc]
+
+
+def table_schema(warehouse_root: str | os.PathLike[str], table: str, storage_options: Mapping[str, str] | None = None,
+                 version: int | None = None) -> pl.DataFrame:
+    """The table's columns and their dtypes, as a frame without rows."""
+    dataset, _ = _scan(warehouse_root, table, None, storage_options, version)
+    return pl.from_arrow(dataset.schema.empty_table())  # type: ignore[return-value]
 
 
 def table_version(warehouse_root: str | os.PathLike[str], table: str,
