@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from corpus_assets.core.checks import validate
-from corpus_assets.core.checks.results import SAMPLE_SIZE
+from corpus_assets.core.checks.gx_engine import merge_chunk
+from corpus_assets.core.checks.results import SAMPLE_SIZE, CheckOutcome
 from corpus_assets.core.checks.tables import iter_table_batches, list_partitions, read_table
 from corpus_assets.core.checks.validate import validate_frame, validate_table
 from corpus_assets.core.lake.delta_tables import replace_partition_frame
@@ -134,3 +135,14 @@ def test_table_batches_are_bounded_and_in_read_order(sample_warehouse):
     whole = read_table(warehouse, "documents", part)
     assert narrow.schema == whole.schema and narrow["text"].null_count() == narrow.height
     assert narrow.drop("text", "title").equals(whole.drop("text", "title"))
+
+
+def test_an_error_every_batch_raises_is_reported_once():
+    def failed(error: str) -> CheckOutcome:
+        return CheckOutcome("expect_x(text)", "expect_x", False, error=error)
+
+    merged = merge_chunk(merge_chunk(failed("ValueError: boom"), failed("ValueError: boom"), None),
+                         failed("KeyError: text"), None)
+    assert merged.error == "ValueError: boom; KeyError: text" and not merged.success
+    assert merge_chunk(CheckOutcome("expect_x(text)", "expect_x", True), failed("ValueError: boom"), None).error \
+        == "ValueError: boom"

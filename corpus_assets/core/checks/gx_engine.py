@@ -210,7 +210,7 @@ def merge_chunk(a: CheckOutcome, b: CheckOutcome, mostly: float | None) -> Check
     """Combine one expectation's outcomes over two consecutive row slices of the same batch into its outcome
     over both: counts added, the failing ids and values of the first ``SAMPLE_SIZE`` failing rows."""
     merged = replace(a)
-    if a.error or b.error:
+    if b.error and b.error not in (a.error or "").split("; "):  # an error every batch raises: reported once
         merged.error = "; ".join(e for e in (a.error, b.error) if e)
     if a.unexpected_count is not None and b.unexpected_count is not None:
         merged.element_count = (a.element_count or 0) + (b.element_count or 0)
