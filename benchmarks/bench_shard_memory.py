@@ -7,8 +7,9 @@ the pipeline writes it (`replace_partition`): texts as in bench_dedup.py (8-30 r
 sentences, ~25 % near-duplicate variants), on 2,000 hosts whose pages carry three template lines.
 Each asset is then materialized, in pipeline order, by real Dagster (the code location's own asset
 definitions and default resources and configs, an ephemeral instance; asset checks not run unless
-`--checks`) in a fresh subprocess, which reports its own peak RSS (`VmHWM`: interpreter and imports included), its RSS after
-imports, and the wall and CPU seconds (all threads, DuckDB's and delta-rs' included) of the materialization:
+`--checks`) in a fresh subprocess, which reports its own peak RSS (`VmHWM`: interpreter and imports
+included), its RSS after imports, and the wall and CPU seconds (all threads, DuckDB's and delta-rs'
+included) of the materialization:
   signals, quality_scores, decisions, dedup_signatures (+ minhash_bands, boilerplate_lines,
   host_line_counts), dedup_clusters (a full run over the shard's band index), corpus
 The quality model is not trained on the synthetic shard: `quality_model` is a global asset (its cost is
@@ -22,7 +23,9 @@ With `--checks` each asset's GX asset checks run in the same materialization (as
 figures include them, and `documents` is measured too: its checks alone (the rows are the synthetic ones),
 after a runless materialization event that reports the rows written, so the row-count expectation runs.
 With `--before REV` the code of that revision (`git archive`) is measured too, on a warehouse its own code
-wrote, for the sizes up to `--before-max`.
+wrote, for the sizes up to `--before-max`. `--assets` measures only some assets (the others upstream of
+them still run, unmeasured); `--label` names this checkout's code in the table (default `after`).
+Results go to `--out` (default `results/shard_memory.md`, overwritten: pass another file to add a section).
 
 Usage: nice python benchmarks/bench_shard_memory.py [--sizes 10000 100000 1000000] [--before main] [--warc-sizes 10000]
        [--checks] [--assets documents corpus] [--models WAREHOUSE/_models] [--keep DIR] [--out FILE]
