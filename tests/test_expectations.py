@@ -290,7 +290,7 @@ def test_text_checks_run_in_slices_over_every_row(frames, partition, monkeypatch
     last = corpus.height - 1
     text = "Tel. +49 30 1234567\n" + corpus["text"][last]
     bad = set_row(corpus, last, text=text, n_chars=len(text))
-    monkeypatch.setattr(validate, "TEXT_CHUNK_ROWS", 4)  # many slices: the hit is in the last one
+    monkeypatch.setattr(validate, "BATCH_ROWS", 4)  # many batches: the hit is in the last one
     result = validate_frame("corpus", bad, ctx(partition))
     outcome = result.outcome("expect_column_values_to_not_match_regex_list(text)")
     assert failing(result) == {outcome.name}

@@ -14,11 +14,13 @@ from corpus_assets.core.checks.suites import SuiteSettings, suite_spec
 
 @dataclass(frozen=True)
 class CustomCheck:
-    """A named check the engine implements in Polars; ``needs`` maps other tables to the columns read."""
+    """A named check the engine implements in Polars; ``needs`` maps other tables to the columns read, ``uses``
+    names the columns of the checked table it reads (the only ones it is given: validation reads them whole)."""
 
     name: str
     description: str
     needs: dict[str, tuple[str, ...]]
+    uses: tuple[str, ...]
     run: Callable[[pl.DataFrame, Mapping[str, pl.DataFrame]], CheckOutcome]
 
 
@@ -105,21 +107,22 @@ def _rows_carry_their_scores(frame: pl.DataFrame, others: Mapping[str, pl.DataFr
 CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
     CustomCheck("rows_trace_to_documents",
                 "every row's doc_id + URL + WARC path/offset/length exists in documents (same partition)",
-                {"documents": _PROVENANCE}, _rows_trace_to_documents),
+                {"documents": _PROVENANCE}, _PROVENANCE, _rows_trace_to_documents),
     CustomCheck("rows_are_kept_decisions", "every row is a document that decisions keeps (same partition)",
-                {"decisions": ("doc_id", "keep")}, _rows_are_kept_decisions),
+                {"decisions": ("doc_id", "keep")}, ("doc_id",), _rows_are_kept_decisions),
     CustomCheck("doc_ids_match_documents", "exactly the documents of the partition have a row here (1:1 doc_ids)",
-                {"documents": ("doc_id",)}, _doc_ids_match("documents")),
+                {"documents": ("doc_id",)}, ("doc_id",), _doc_ids_match("documents")),
     CustomCheck("doc_ids_match_signals", "exactly the signal rows of the partition have decisions (1:1 doc_ids)",
-                {"signals": ("doc_id",)}, _doc_ids_match("signals")),
+                {"signals": ("doc_id",)}, ("doc_id",), _doc_ids_match("signals")),
     CustomCheck("rows_carry_their_quality_scores", "one score per row: every row's quality_score and "
                 "model_version are those of its quality_scores row (same partition)",
-                {"quality_scores": ("doc_id", "quality_score", "model_version")}, _rows_carry_their_scores),
+                {"quality_scores": ("doc_id", "quality_score", "model_version")}, ("doc_id", "quality_score", "model_version"),
+                _rows_carry_their_scores),
     CustomCheck("doc_ids_exist_in_documents", "every doc_id exists in documents",
-                {"documents": ("doc_id",)}, _doc_ids_exist_in("documents")),
+                {"documents": ("doc_id",)}, ("doc_id",), _doc_ids_exist_in("documents")),
     CustomCheck("doc_ids_exist_in_corpus", "every doc_id of the mixture is a corpus document "
                 "(of the corpus version the build read, when the context gives it)",
-                {"corpus": ("doc_id",)}, _doc_ids_exist_in("corpus")),
+                {"corpus": ("doc_id",)}, ("doc_id",), _doc_ids_exist_in("corpus")),
 ]}
 
 
@@ -153,7 +156,7 @@ def run_custom_checks(table: str, frame: pl.DataFrame | pl.LazyFrame,
             continue
         try:
             tables = {t: _collected(others[t]) for t in check.needs}
-            outcomes.append(check.run(frame, tables))
+            outcomes.append(check.run(frame.select([c for c in check.uses if c in frame.columns]), tables))
         except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, not a crash
             outcomes.append(_custom_outcome(check, False, error=f"{type(exc).__name__}: {exc}"))
     for outcome in outcomes:

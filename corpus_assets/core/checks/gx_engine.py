@@ -9,19 +9,21 @@ GX's pandas engine needs a pandas frame; a real shard is tens of thousands of do
   text), so GX sees one boolean per row (``n_chars_matches_text``) or one row per cluster
   instead of the raw material;
 * the *narrow* batch - every expectation that does not name a text column - gets all
-  columns except the ``text_columns``, which are replaced by all-null placeholders of the
-  same dtype (so column-set and type expectations still see them): converting it costs
-  about what the numeric columns weigh;
-* expectations on a text column (the corpus PII regex list, ``text``/``title`` type
-  checks) run on ``index_column`` + the text columns only, in slices of
-  ``TEXT_CHUNK_ROWS`` rows; per-row (map) results are merged by adding counts, so every
-  row's full text is checked (a sample would defeat the PII check) while at most one slice
-  of text is held as pandas at a time.  Strings convert to pandas' pyarrow-backed ``str``
-  dtype, so GX's ``str.contains`` runs RE2 over Arrow buffers (~0.3 s per pattern for
-  170 MB of text) - provided the pattern avoids what pandas hands to Python ``re`` instead
-  (``\s \d \w \b``, ``$``, look-arounds: ~25x slower); the suite's patterns are written
-  that way (``\Z`` for end of text, explicit whitespace classes).  A non-map expectation on
-  a text column (none today) would run on the whole text column in one batch.
+  columns except the ``text_columns``, which are all-null placeholders of the same dtype
+  (so column-set and type expectations still see them; ``validate_table`` does not even
+  read them): converting it costs about what the numeric columns weigh;
+* expectations on a text column or on a derived column computed from one (the corpus PII
+  regex list, ``text``/``title`` type checks, ``n_chars_matches_text``) run on the batches
+  of ``validate.TEXT_BATCH_ROWS`` rows that ``validate`` streams (``index_column``, the
+  text columns and what the derived ones need); per-row (map) results are merged by
+  ``merge_chunk``, so every row's full text is checked (a sample would defeat the PII
+  check) while at most one batch of text is held as pandas at a time.  Strings convert to
+  pandas' pyarrow-backed ``str`` dtype, so GX's ``str.contains`` runs RE2 over Arrow
+  buffers (~0.3 s per pattern for 170 MB of text) - provided the pattern avoids what
+  pandas hands to Python ``re`` instead (``\s \d \w \b``, ``$``, look-arounds: ~25x
+  slower); the suite's patterns are written that way (``\Z`` for end of text, explicit
+  whitespace classes).  An expectation on a text column that compares rows (none today)
+  runs on the whole text column in one batch.
 
 Measured (this machine, sample partitions of 24-38 rows): GX import + context once per
 process 3.6 s (the context alone 15 ms); ``validate_table`` per partition documents 0.4 s,
@@ -205,17 +207,22 @@ def _exception_message(info: Any) -> str | None:
 
 
 def merge_chunk(a: CheckOutcome, b: CheckOutcome, mostly: float | None) -> CheckOutcome:
-    """Combine one expectation's outcomes over two row slices of the same batch."""
+    """Combine one expectation's outcomes over two consecutive row slices of the same batch into its outcome
+    over both: counts added, the failing ids and values of the first ``SAMPLE_SIZE`` failing rows."""
     merged = replace(a)
-    if a.error or b.error:
+    if b.error and b.error not in (a.error or "").split("; "):  # an error every batch raises: reported once
         merged.error = "; ".join(e for e in (a.error, b.error) if e)
     if a.unexpected_count is not None and b.unexpected_count is not None:
         merged.element_count = (a.element_count or 0) + (b.element_count or 0)
-        merged.missing_count = (a.missing_count or 0) + (b.missing_count or 0)
+        if a.missing_count is not None or b.missing_count is not None:  # None: not reported (not_be_null)
+            merged.missing_count = (a.missing_count or 0) + (b.missing_count or 0)
         merged.unexpected_count = a.unexpected_count + b.unexpected_count
-        merged.unexpected_ids = (a.unexpected_ids + [i for i in b.unexpected_ids if i not in a.unexpected_ids])[:SAMPLE_SIZE]
-        merged.unexpected_values = (a.unexpected_values + b.unexpected_values)[:SAMPLE_SIZE]
-        nonnull = merged.element_count - merged.missing_count
+        room = max(0, SAMPLE_SIZE - a.unexpected_count)  # b's failing rows still among the first SAMPLE_SIZE
+        # ids are listed once each: b's first `room` rows are its first `room` ids unless those rows repeat an id
+        b_ids = b.unexpected_ids if b.unexpected_count <= room else b.unexpected_ids[:room]
+        merged.unexpected_ids = (a.unexpected_ids + [i for i in b_ids if i not in a.unexpected_ids])[:SAMPLE_SIZE]
+        merged.unexpected_values = (a.unexpected_values + b.unexpected_values[:room])[:SAMPLE_SIZE]
+        nonnull = merged.element_count - (merged.missing_count or 0)
         if mostly is None or nonnull == 0:
             ok = merged.unexpected_count == 0
         else:

@@ -50,6 +50,12 @@ SUPPORTED: dict[str, frozenset[str]] = {
     "expect_compound_columns_to_be_unique": frozenset({"column_list"}),
 }
 
+# the types that judge each row alone: their outcome on a frame is the merge (`gx_engine.merge_chunk`) of their
+# outcomes on its row slices (a type check on a scalar dtype reports the same dtype on every slice)
+ROW_WISE = frozenset(SUPPORTED) - {"expect_table_columns_to_match_set", "expect_table_row_count_to_equal",
+                                   "expect_column_values_to_be_unique", "expect_column_unique_value_count_to_be_between",
+                                   "expect_compound_columns_to_be_unique"}
+
 _INTEGERS = {pl.Int8: "int8", pl.Int16: "int16", pl.Int32: "int32", pl.Int64: "int64",
              pl.UInt8: "uint8", pl.UInt16: "uint16", pl.UInt32: "uint32", pl.UInt64: "uint64"}
 

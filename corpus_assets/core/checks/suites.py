@@ -7,12 +7,13 @@ One reviewable JSON file per table in ``expectations/<table>.json`` (generated b
 Besides GX's own keys a suite carries engine settings in ``meta.corpus_assets``:
 
 ``index_column``     id reported for failing rows (``doc_id``; ``cluster_id`` for derived frames)
-``text_columns``     wide columns (``text``, ``title``) - see "Large partitions" below
+``text_columns``     wide columns (``text``, ``title``): never held whole, their expectations run on
+                     batches of rows (``validate``'s docstring; ``gx_engine``: "Large partitions")
 ``derived_columns``  ``name: Polars SQL expression``, added to the frame before validation, e.g.
                      ``n_chars_matches_text = COALESCE(n_chars = LENGTH(text), FALSE)`` or
                      ``keep_matches_drop_reasons``; GX then checks them like any column
-``derived_frames``   ``name: {sql, index_column}``: a Polars SQL aggregate over the table
-                     (``FROM self``, joined with the validation context's ``tables`` where the
+``derived_frames``   ``name: {sql, index_column}``: a Polars SQL aggregate over the table's
+                     columns other than the text columns (``FROM self``, joined with the validation context's ``tables`` where the
                      query names them: the mixture manifest's ``manifest_sources``); expectations
                      with ``meta.frame = name`` run on it.  Used for
                      the dedup-cluster invariants (one row per cluster: ``n_members``,

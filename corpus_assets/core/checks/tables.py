@@ -1,23 +1,25 @@
-"""Reading warehouse tables for validation: one partition or all, only the columns asked for."""
+"""Reading warehouse tables for validation: one partition or all, only the columns asked for, whole or in batches."""
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import polars as pl
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow.dataset as ds
+
+
+READ_BATCH_ROWS = 65_536  # rows converted to Polars at a time when a table is read whole
 
 
 def table_uri(warehouse_root: str | os.PathLike[str], table: str) -> str:
     return f"{str(warehouse_root).rstrip('/')}/{table}"
 
 
-def read_table(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None = None,
-               columns: Sequence[str] | None = None, storage_options: Mapping[str, str] | None = None,
-               version: int | None = None) -> pl.DataFrame:
-    """Rows of a Delta table (one partition, or all; at ``version``, else the latest); ``columns`` that the
-    table lacks are ignored.
-
-    Partition keys that are not partition columns of the table (a global table) are ignored."""
+def _scan(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None,
+          storage_options: Mapping[str, str] | None, version: int | None) -> tuple["ds.Dataset", "ds.Expression | None"]:
+    """The table's Arrow dataset (at ``version``) and the filter selecting ``partition``'s rows (None: all)."""
     import pyarrow.dataset as ds
     from deltalake import DeltaTable
 
@@ -30,13 +32,71 @@ def read_table(warehouse_root: str | os.PathLike[str], table: str, partition: Ma
         dataset = dt.to_pyarrow_dataset(file_pruning_predicate=filters)
     except TypeError:  # deltalake < 1.5 spells it `partitions`
         dataset = dt.to_pyarrow_dataset(partitions=filters)
-    if columns is not None:
-        columns = [c for c in columns if c in dataset.schema.names]
     expression = None
     for column, value in keys.items():
         term = ds.field(column) == value
         expression = term if expression is None else expression & term
-    return pl.from_arrow(dataset.to_table(columns=columns, filter=expression))  # type: ignore[return-value]
+    return dataset, expression
+
+
+def read_table(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None = None,
+               columns: Sequence[str] | None = None, storage_options: Mapping[str, str] | None = None,
+               version: int | None = None, placeholders: Sequence[str] = ()) -> pl.DataFrame:
+    """Rows of a Delta table (one partition, or all; at ``version``, else the latest); ``columns`` that the
+    table lacks are ignored.  ``placeholders``: columns not read but all null, of their dtype, in their place
+    (a frame that still has every column, without the wide ones' data).
+
+    Partition keys that are not partition columns of the table (a global table) are ignored."""
+    dataset, expression = _scan(warehouse_root, table, partition, storage_options, version)
+    names = [c for c in (dataset.schema.names if columns is None else columns) if c in dataset.schema.names]
+    read = [c for c in names if c not in placeholders] or names[:1]  # one column at least: the row count
+    empty: pl.DataFrame = pl.from_arrow(dataset.schema.empty_table())  # type: ignore[assignment]
+    # batch by batch: the Arrow table and its Polars copy are never held whole at once
+    frame = pl.concat([empty.select(read), *_batches(dataset, expression, read, READ_BATCH_ROWS)])
+    return frame.with_columns(pl.lit(None, dtype=empty.schema[c]).alias(c) for c in names if c in placeholders
+                              ).select(names)
+
+
+def iter_table_batches(warehouse_root: str | os.PathLike[str], table: str, partition: Mapping[str, str] | None,
+                       columns: Sequence[str], batch_rows: int, storage_options: Mapping[str, str] | None = None,
+                       version: int | None = None) -> Iterator[pl.DataFrame]:
+    """``read_table``'s rows (same order) of ``columns`` (those the table has), as frames of at most
+    ``batch_rows`` rows, so about a batch of a wide column is held at a time."""
+    dataset, expression = _scan(warehouse_root, table, partition, storage_options, version)
+    yield from _batches(dataset, expression, [c for c in columns if c in dataset.schema.names], batch_rows)
+
+
+def _batches(dataset: "ds.Dataset", expression: "ds.Expression | None", columns: list[str],
+             batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The dataset's rows, in order, streamed from the Parquet pages: no read-ahead of batches or files, no
+    whole column chunk buffered."""
+    import pyarrow.dataset as ds
+
+    from corpus_assets.core.lake.delta_tables import READ_BUFFER_BYTES
+
+    scanner = dataset.scanner(columns=columns, filter=expression, batch_size=batch_rows, batch_readahead=0,
+                              fragment_readahead=0, use_threads=False,
+                              fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False,
+                                                                                  buffer_size=READ_BUFFER_BYTES))
+    for batch in scanner.to_batches():
+        if batch.num_rows:
+            yield pl.from_arrow(batch)  # type: ignore[misc]
+
+
+def table_schema(warehouse_root: str | os.PathLike[str], table: str, storage_options: Mapping[str, str] | None = None,
+                 version: int | None = None) -> pl.DataFrame:
+    """The table's columns and their dtypes, as a frame without rows."""
+    dataset, _ = _scan(warehouse_root, table, None, storage_options, version)
+    return pl.from_arrow(dataset.schema.empty_table())  # type: ignore[return-value]
+
+
+def table_version(warehouse_root: str | os.PathLike[str], table: str,
+                  storage_options: Mapping[str, str] | None = None) -> int:
+    """The latest version of the table (reads of one validation pin it: a writer may commit meanwhile)."""
+    from deltalake import DeltaTable
+
+    return DeltaTable(table_uri(warehouse_root, table),
+                      storage_options=dict(storage_options) if storage_options else None).version()
 
 
 def is_partitioned(warehouse_root: str | os.PathLike[str], table: str,

@@ -1,25 +1,46 @@
-"""Validate a frame, or a partition of a warehouse table, against its table's suite."""
+"""Validate a frame, or a partition of a warehouse table, against its table's suite.
+
+Memory: a shard's partition is never held whole.  Only the columns that must be seen together are read
+whole: the index column (failing rows are named by it), the columns of expectations that compare rows
+(uniqueness), those a custom cross-table check reads, and every column but the text ones when the suite
+has derived frames (aggregates over the table).  The frame validated as a whole has every other column as
+an all-null placeholder of its dtype (column-set and type expectations still see it; a null column costs
+next to nothing).  The expectations on the other columns - each judging rows one by one: types, ranges,
+sets, regexes, the PII patterns over every row's full text - and on the derived columns computed from them
+run on batches of ``BATCH_ROWS`` rows of the columns they need (for a warehouse table streamed from its
+Parquet pages), and each one's outcomes on the batches are merged (``merge_chunk``) into its outcome on
+the whole table: same success, counts and failing samples.  An expectation that compares rows on a text
+column (none in the suites) gets the whole column.
+"""
 from __future__ import annotations
 
 import os
 import time
 from functools import partial
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import polars as pl
 
 from corpus_assets.core.checks.cross_table import CUSTOM_CHECKS, run_custom_checks
 from corpus_assets.core.checks.gx_engine import is_map_expectation, merge_chunk, run_group, to_pandas
-from corpus_assets.core.checks.polars_engine import run_polars, supports
+from corpus_assets.core.checks.polars_engine import ROW_WISE, run_polars, supports
 from corpus_assets.core.checks.results import CheckOutcome, SuiteResult
 from corpus_assets.core.checks.suites import SuiteSettings, columns_of, outcome_stub, suite_spec
-from corpus_assets.core.checks.tables import is_partitioned, read_table, table_uri
+from corpus_assets.core.checks.tables import (is_partitioned, iter_table_batches, read_table, table_schema, table_uri,
+                                              table_version)
 from corpus_assets.core.lake.delta_tables import table_exists
 
-TEXT_CHUNK_ROWS = 20_000  # rows of text converted to pandas at a time
+BATCH_ROWS = 10_000  # rows validated at a time (~50 MB of a shard's documents' text)
 ENGINES = ("polars", "gx")
 ENGINE_VARIABLE = "CORPUS_CHECK_ENGINE"
 POLARS_GROUP = "polars:"  # group key prefix of the expectations the Polars engine evaluates
+# GX map expectations that compare rows, so their outcomes on row slices do not merge
+CROSS_ROW = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique",
+                       "expect_multicolumn_values_to_be_unique"})
+STREAMED = ("streamed", "streamed-whole", POLARS_GROUP + "streamed", POLARS_GROUP + "streamed-whole")
+
+Reader = Callable[[Sequence[str]], pl.DataFrame]  # columns -> every row, those columns read, the others all null
+Batches = Callable[[Sequence[str]], Iterable[pl.DataFrame]]  # columns -> every row of them, in batches
 
 
 def check_engine(engine: str | None = None) -> str:
@@ -44,11 +65,27 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
     join besides ``self``, e.g. a mixture manifest's targets), any other flag an expectation ``requires``
     (e.g. ``manifest``).  ``others``: frames of other tables
     (``{"documents": ...}``) for the suite's custom cross-table checks; checks whose tables are
-    not given are reported as skipped.
+    not given are reported as skipped.  Validated in slices of rows, as ``validate_table`` validates a
+    table (see the module's docstring).
     """
-    started = time.perf_counter()
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
+    whole = frame
+
+    def read(columns: Sequence[str]) -> pl.DataFrame:
+        return whole.with_columns(pl.lit(None, dtype=whole.schema[c]).alias(c) for c in whole.columns if c not in columns)
+
+    def batches(columns: Sequence[str]) -> Iterable[pl.DataFrame]:
+        return whole.select(columns).iter_slices(BATCH_ROWS)
+
+    return _validate(table, frame.clear(), read, batches, context, others, engine)
+
+
+def _validate(table: str, schema: pl.DataFrame, read: Reader, batches: Batches, context: Mapping[str, Any] | None,
+              others: Mapping[str, pl.DataFrame | pl.LazyFrame] | None, engine: str | None) -> SuiteResult:
+    """``validate_frame`` of the table whose columns ``schema`` (no rows) shows: what is validated whole is
+    ``read``, the rest ``batches`` (see the module's docstring)."""
+    started = time.perf_counter()
     context = dict(context or {})
     spec = suite_spec(table)
     settings = SuiteSettings.of(spec)
@@ -61,18 +98,27 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
     parameters.update(context.get("parameters") or {})
 
     outcomes: dict[int, CheckOutcome] = {}
-    frame, derived_errors = _add_derived_columns(frame, settings)
-    frames, frame_errors = _derived_frames(frame, settings, dict(context.get("tables") or {}))
-    text_columns = [c for c in settings.text_columns if c in frame.columns]
     use_polars = check_engine(engine) == "polars"
-    groups = _group_expectations(table, configs, frame, frames, text_columns, context, flags,
+    streamed = _streamed_columns(configs, schema, settings, parameters if use_polars else None)
+    frame = read([c for c in schema.columns if c not in streamed])
+    frame, derived_errors, streamed_derived = _add_derived_columns(frame, settings, streamed)
+    wide = streamed + list(streamed_derived)
+    # derived frames aggregate the columns read whole: one naming a streamed column fails, never reads placeholders
+    frames, frame_errors = _derived_frames(frame.drop(wide), settings, dict(context.get("tables") or {}))
+    groups = _group_expectations(table, configs, frame, frames, wide, context, flags,
                                  derived_errors, frame_errors, outcomes, parameters if use_polars else None)
-    for key, chosen in groups.items():  # every row, text included: Polars needs no slices
-        if key.startswith(POLARS_GROUP):
+    for key, chosen in groups.items():
+        if key.startswith(POLARS_GROUP) and key not in STREAMED:
             name = key.removeprefix(POLARS_GROUP)
             index = settings.index_column if name == "rows" else settings.derived_frames[name].get("index_column")
             outcomes.update(run_polars(chosen, frame if name == "rows" else frames[name], index, parameters, name))
-    outcomes.update(_run_groups(groups, frame, frames, text_columns, settings, parameters))
+    outcomes.update(_run_groups(groups, frame, frames, settings, parameters))
+    if any(key in groups for key in STREAMED):
+        needed = [settings.index_column] + streamed + [c for sql in streamed_derived.values()
+                                                       for c in pl.sql_expr(sql).meta.root_names()]
+        columns = [c for c in schema.columns if c in needed]
+        outcomes.update(_run_streamed_groups(groups, batches, schema.select(columns), columns, streamed_derived,
+                                             settings, parameters))
 
     ordered = [outcomes[i] for i in range(len(configs))]
     result = SuiteResult(table, all(o.success for o in ordered), ordered, partition, frame.height,
@@ -81,19 +127,56 @@ def validate_frame(table: str, frame: pl.DataFrame | pl.LazyFrame, context: Mapp
     return result.merged(custom) if custom.outcomes else result
 
 
-def _add_derived_columns(frame: pl.DataFrame, settings: SuiteSettings) -> tuple[pl.DataFrame, dict[str, str]]:
-    """The suite's derived columns (Polars SQL expressions) added to ``frame``, and the error of each that failed."""
+def _streamed_columns(configs: list[dict], schema: pl.DataFrame, settings: SuiteSettings,
+                      polars_parameters: Mapping[str, Any] | None) -> list[str]:
+    """The columns validated in batches, never read whole (see the module's docstring): the text columns,
+    and the others unless an expectation comparing rows, a custom check or a derived frame needs them whole."""
+    text = [c for c in settings.text_columns if c in schema.columns]
+    if settings.derived_frames:
+        return text
+    probe = _add_derived_columns(schema, settings, ())[0]  # no rows: the derived columns' dtypes
+    whole = {settings.index_column, *(c for name in settings.custom_checks if name in CUSTOM_CHECKS
+                                      for c in CUSTOM_CHECKS[name].uses)}
+    for cfg in configs:
+        cols = columns_of(cfg.get("kwargs") or {})
+        if (cfg.get("meta") or {}).get("frame", "rows") == "rows" and set(cols) <= set(probe.columns) \
+                and not _row_wise(cfg, probe, polars_parameters):
+            whole.update(cols)
+    whole.update(c for name, sql in settings.derived_columns.items() if name in whole
+                 for c in pl.sql_expr(sql).meta.root_names())
+    return [c for c in schema.columns if c in text or c not in whole]
+
+
+def _row_wise(cfg: dict, probe: pl.DataFrame, polars_parameters: Mapping[str, Any] | None) -> bool:
+    """Whether the engine that runs ``cfg`` judges each row alone (its outcomes on batches merge); with the
+    Polars engine, an expectation it cannot run counts as not (so GX is not imported to ask)."""
+    if polars_parameters is not None:
+        return supports(cfg, probe, polars_parameters) and cfg["type"] in ROW_WISE
+    return is_map_expectation(cfg["type"]) and cfg["type"] not in CROSS_ROW
+
+
+def _add_derived_columns(frame: pl.DataFrame, settings: SuiteSettings,
+                         streamed: Sequence[str]) -> tuple[pl.DataFrame, dict[str, str], dict[str, str]]:
+    """The suite's derived columns (Polars SQL expressions) added to ``frame``, the error of each that failed,
+    and those computed from a ``streamed`` column (``{name: sql}``: all-null placeholders here, computed per
+    batch)."""
     derived_errors: dict[str, str] = {}
+    streamed_derived: dict[str, str] = {}
     additions = []
     for name, sql in settings.derived_columns.items():
         try:
-            frame.head(0).select(pl.sql_expr(sql).alias(name))  # resolve columns / types first
-            additions.append(pl.sql_expr(sql).alias(name))
+            dtype = frame.head(0).select(pl.sql_expr(sql).alias(name)).dtypes[0]  # resolve columns / types first
         except Exception as exc:  # noqa: BLE001 - reported on the expectations that use it
             derived_errors[name] = f"derived column {name} = {sql!r} failed: {exc}"
+            continue
+        if set(pl.sql_expr(sql).meta.root_names()) & set(streamed):
+            streamed_derived[name] = sql
+            additions.append(pl.lit(None, dtype=dtype).alias(name))
+        else:
+            additions.append(pl.sql_expr(sql).alias(name))
     if additions:
         frame = frame.with_columns(additions)
-    return frame, derived_errors
+    return frame, derived_errors, streamed_derived
 
 
 def _derived_frames(frame: pl.DataFrame, settings: SuiteSettings,
@@ -110,13 +193,14 @@ def _derived_frames(frame: pl.DataFrame, settings: SuiteSettings,
 
 
 def _group_expectations(table: str, configs: list[dict], frame: pl.DataFrame, frames: dict[str, pl.DataFrame],
-                        text_columns: list[str], context: Mapping[str, Any], flags: dict[str, bool],
+                        wide: list[str], context: Mapping[str, Any], flags: dict[str, bool],
                         derived_errors: dict[str, str], frame_errors: dict[str, str],
                         outcomes: dict[int, CheckOutcome],
                         polars_parameters: Mapping[str, Any] | None) -> dict[str, list[tuple[int, dict]]]:
-    """Expectations grouped by the frame they run on ("rows", "text", "text-whole" or a derived frame; with
-    ``polars_parameters``, those the Polars engine supports under ``POLARS_GROUP + frame``); those that
-    cannot run (context lacks a flag, missing frame or column) get their outcome in ``outcomes``."""
+    """Expectations grouped by the frame they run on ("rows"; "streamed": row-wise ones on a ``wide`` (streamed)
+    column, run on batches; "streamed-whole": the others on a wide column; or a derived frame; with
+    ``polars_parameters``, those the Polars engine supports under ``POLARS_GROUP + group``); those that cannot
+    run (context lacks a flag, missing frame or column) get their outcome in ``outcomes``."""
     groups: dict[str, list[tuple[int, dict]]] = {}
     for i, cfg in enumerate(configs):
         meta = cfg.get("meta") or {}
@@ -144,42 +228,57 @@ def _group_expectations(table: str, configs: list[dict], frame: pl.DataFrame, fr
                 outcomes[i] = outcome_stub(cfg, target, success=False,
                                             observed_value=f"column {', '.join(absent)} missing from {where}")
             continue
+        on_wide = target == "rows" and any(c in wide for c in cols)
         if polars_parameters is not None and supports(cfg, frame if target == "rows" else frames[target],
                                                       polars_parameters):
-            groups.setdefault(POLARS_GROUP + target, []).append((i, cfg))
-            continue
-        if target == "rows" and any(c in text_columns for c in cols):
-            group = "text" if is_map_expectation(cfg["type"]) else "text-whole"
+            group = ("streamed" if cfg["type"] in ROW_WISE else "streamed-whole") if on_wide else target
+            groups.setdefault(POLARS_GROUP + group, []).append((i, cfg))
+        elif on_wide:
+            row_wise = is_map_expectation(cfg["type"]) and cfg["type"] not in CROSS_ROW
+            groups.setdefault("streamed" if row_wise else "streamed-whole", []).append((i, cfg))
         else:
-            group = target
-        groups.setdefault(group, []).append((i, cfg))
+            groups.setdefault(target, []).append((i, cfg))
     return groups
 
 
 def _run_groups(groups: dict[str, list[tuple[int, dict]]], frame: pl.DataFrame, frames: dict[str, pl.DataFrame],
-                text_columns: list[str], settings: SuiteSettings, parameters: dict[str, Any]) -> dict[int, CheckOutcome]:
-    """Run each group of expectations through GX; text columns only where needed, in chunks for map expectations."""
+                settings: SuiteSettings, parameters: dict[str, Any]) -> dict[int, CheckOutcome]:
+    """Run the groups of expectations on the rows (streamed columns: placeholders) and derived frames through GX."""
     outcomes: dict[int, CheckOutcome] = {}
     if "rows" in groups:
-        narrow = frame.with_columns([pl.lit(None, dtype=frame.schema[c]).alias(c) for c in text_columns])
-        outcomes.update(run_group(groups["rows"], lambda: to_pandas(narrow), settings.index_column, parameters, "rows"))
-    text_keep = ([settings.index_column] if settings.index_column in frame.columns else []) + text_columns
-    if "text-whole" in groups:
-        outcomes.update(run_group(groups["text-whole"], lambda: to_pandas(frame.select(text_keep)),
-                                   settings.index_column, parameters, "rows"))
-    if "text" in groups:
-        merged: dict[int, CheckOutcome] = {}
-        mostly = {i: (cfg.get("kwargs") or {}).get("mostly") for i, cfg in groups["text"]}
-        slices = frame.select(text_keep).iter_slices(TEXT_CHUNK_ROWS) if frame.height else [frame.select(text_keep)]
-        for piece in slices:
-            part = run_group(groups["text"], partial(to_pandas, piece), settings.index_column, parameters, "rows")
-            for i, o in part.items():
-                merged[i] = merge_chunk(merged[i], o, mostly[i]) if i in merged else o
-        outcomes.update(merged)
+        outcomes.update(run_group(groups["rows"], partial(to_pandas, frame), settings.index_column, parameters, "rows"))
     for name, derived in frames.items():
         if name in groups:
             index = settings.derived_frames[name].get("index_column")
             outcomes.update(run_group(groups[name], partial(to_pandas, derived), index, parameters, name))
+    return outcomes
+
+
+def _run_streamed_groups(groups: dict[str, list[tuple[int, dict]]], batches: Batches, empty: pl.DataFrame,
+                         columns: list[str], derived: dict[str, str], settings: SuiteSettings,
+                         parameters: dict[str, Any]) -> dict[int, CheckOutcome]:
+    """The expectations on streamed columns: the row-wise ones on each batch of ``columns`` (with the
+    ``derived`` columns computed from them; ``empty``: their schema, for a table without rows), merged; the
+    others once, on the whole columns."""
+
+    def run(batch: pl.DataFrame, group: str) -> dict[int, CheckOutcome]:
+        batch = batch.with_columns(pl.sql_expr(sql).alias(name) for name, sql in derived.items())
+        out = run_polars(groups.get(POLARS_GROUP + group, []), batch, settings.index_column, parameters, "rows")
+        if group in groups:
+            out.update(run_group(groups[group], partial(to_pandas, batch), settings.index_column, parameters, "rows"))
+        return out
+
+    outcomes: dict[int, CheckOutcome] = {}
+    if any(key in groups for key in ("streamed", POLARS_GROUP + "streamed")):
+        mostly = {i: (cfg.get("kwargs") or {}).get("mostly") for key in ("streamed", POLARS_GROUP + "streamed")
+                  for i, cfg in groups.get(key, [])}
+        for batch in batches(columns):
+            for i, o in run(batch, "streamed").items():
+                outcomes[i] = merge_chunk(outcomes[i], o, mostly[i]) if i in outcomes else o
+        if not outcomes:  # no rows
+            outcomes = run(empty, "streamed")
+    if any(key in groups for key in ("streamed-whole", POLARS_GROUP + "streamed-whole")):
+        outcomes.update(run(pl.concat([empty, *batches(columns)]), "streamed-whole"))
     return outcomes
 
 
@@ -188,7 +287,8 @@ def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition
                    storage_options: Mapping[str, str] | None = None, engine: str | None = None) -> SuiteResult:
     """Read ``table`` (one partition, or the whole table) from the warehouse and validate it:
     the GX suite plus its custom cross-table checks against the same partition of the other
-    tables (only the columns those checks need are read).
+    tables (only the columns those checks need are read).  Only the columns that must be seen together are
+    read whole, the others are streamed (see the module's docstring).
 
     ``context`` as for ``validate_frame``, plus ``versions`` (``{other table: Delta version}`` to read
     for the cross-table checks, e.g. the corpus version a mixture was built from); ``partition`` is
@@ -199,7 +299,16 @@ def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition
     started = time.perf_counter()
     partitioned = is_partitioned(warehouse_root, table, storage_options)
     part = dict(partition) if (partition and partitioned) else None
-    frame = read_table(warehouse_root, table, part, storage_options=storage_options)
+    version = table_version(warehouse_root, table, storage_options)  # every read sees the same rows
+    schema = table_schema(warehouse_root, table, storage_options, version)
+
+    def read(columns: Sequence[str]) -> pl.DataFrame:
+        return read_table(warehouse_root, table, part, storage_options=storage_options, version=version,
+                          placeholders=[c for c in schema.columns if c not in columns])
+
+    def batches(columns: Sequence[str]) -> Iterable[pl.DataFrame]:
+        return iter_table_batches(warehouse_root, table, part, columns, BATCH_ROWS, storage_options, version)
+
     others: dict[str, pl.DataFrame] = {}
     versions = (context or {}).get("versions") or {}
     for name in SuiteSettings.of(suite_spec(table)).custom_checks:
@@ -209,7 +318,7 @@ def validate_table(warehouse_root: str | os.PathLike[str], table: str, partition
                 others[other] = read_table(warehouse_root, other, part, columns=columns, storage_options=storage_options,
                                            version=versions.get(other))
     ctx = {"partition": part, **(context or {})}
-    result = validate_frame(table, frame, ctx, others=others, engine=engine)
+    result = _validate(table, schema, read, batches, ctx, others, engine)
     result.partition = part
     result.seconds = time.perf_counter() - started
     return result
