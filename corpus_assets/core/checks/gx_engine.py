@@ -14,7 +14,7 @@ GX's pandas engine needs a pandas frame; a real shard is tens of thousands of do
   read them): converting it costs about what the numeric columns weigh;
 * expectations on a text column or on a derived column computed from one (the corpus PII
   regex list, ``text``/``title`` type checks, ``n_chars_matches_text``) run on the batches
-  of ``validate.TEXT_BATCH_ROWS`` rows that ``validate`` streams (``index_column``, the
+  of ``validate.BATCH_ROWS`` rows that ``validate`` streams (``index_column``, the
   text columns and what the derived ones need); per-row (map) results are merged by
   ``merge_chunk``, so every row's full text is checked (a sample would defeat the PII
   check) while at most one batch of text is held as pandas at a time.  Strings convert to

@@ -152,7 +152,12 @@ def _row_wise(cfg: dict, probe: pl.DataFrame, polars_parameters: Mapping[str, An
     Polars engine, an expectation it cannot run counts as not (so GX is not imported to ask)."""
     if polars_parameters is not None:
         return supports(cfg, probe, polars_parameters) and cfg["type"] in ROW_WISE
-    return is_map_expectation(cfg["type"]) and cfg["type"] not in CROSS_ROW
+    return _gx_row_wise(cfg["type"])
+
+
+def _gx_row_wise(expectation_type: str) -> bool:
+    """Whether GX judges each row alone for this expectation type (a map expectation not comparing rows)."""
+    return is_map_expectation(expectation_type) and expectation_type not in CROSS_ROW
 
 
 def _add_derived_columns(frame: pl.DataFrame, settings: SuiteSettings,
@@ -234,8 +239,7 @@ def _group_expectations(table: str, configs: list[dict], frame: pl.DataFrame, fr
             group = ("streamed" if cfg["type"] in ROW_WISE else "streamed-whole") if on_wide else target
             groups.setdefault(POLARS_GROUP + group, []).append((i, cfg))
         elif on_wide:
-            row_wise = is_map_expectation(cfg["type"]) and cfg["type"] not in CROSS_ROW
-            groups.setdefault("streamed" if row_wise else "streamed-whole", []).append((i, cfg))
+            groups.setdefault("streamed" if _gx_row_wise(cfg["type"]) else "streamed-whole", []).append((i, cfg))
         else:
             groups.setdefault(target, []).append((i, cfg))
     return groups

@@ -177,8 +177,8 @@ def quality_scores(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
                                score_batch, columns=SCORE_INPUT, storage_options=warehouse.options())
     seconds = time.perf_counter() - started
     summary = pl.concat(summaries)
-    by_lang = (summary.group_by("lang").agg(pl.col("n").sum().alias("len"), pl.col("total").sum(), pl.col("n").sum())
-               .select("lang", "len", (pl.col("total") / pl.col("n")).alias("quality_score"))
+    by_lang = (summary.group_by("lang").agg(pl.col("n").sum().alias("len"), pl.col("total").sum())
+               .select("lang", "len", (pl.col("total") / pl.col("len")).alias("quality_score"))
                .sort(["len", "lang"], descending=[True, False]))
     buckets = {str(k): v for k, v in summary.group_by("quality_bucket").agg(pl.col("n").sum()).sort("quality_bucket")
                .iter_rows()}
