@@ -8,6 +8,7 @@ from corpus_assets.core.scoring.fasttext_model import (
     FastTextParams,
     FitJob,
     _train_in_fresh_process,
+    _training_env,
     auto_epochs,
     load_classifier,
     predict_positive,
@@ -82,6 +83,14 @@ def test_a_fresh_process_trains_the_same_model(labelled, tmp_path):
     params = FastTextParams(epoch=auto_epochs(len(texts)))
     fresh = _train_in_fresh_process(str(path), params)
     assert np.array_equal(predict_positive(fresh, texts), train_classifier(texts, labels, params).predict_positive(texts))
+
+
+def test_the_training_process_gets_huge_pages_and_keeps_other_glibc_tunables(monkeypatch):
+    # the model is the same bit for bit: test_a_fresh_process_trains_the_same_model trains without them
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.check=0")
+    assert _training_env()["GLIBC_TUNABLES"] == "glibc.malloc.check=0:glibc.malloc.hugetlb=1"
+    monkeypatch.delenv("GLIBC_TUNABLES")
+    assert _training_env()["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
 
 
 def test_a_saved_model_predicts_the_same(labelled, tmp_path):

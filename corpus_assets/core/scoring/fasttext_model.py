@@ -163,9 +163,8 @@ def train_classifiers(texts: Sequence[str], labels: Sequence[int] | np.ndarray, 
     with tempfile.TemporaryDirectory(prefix="quality-fits-") as folder:
         with open(os.path.join(folder, "batch.pkl"), "wb") as fh:
             pickle.dump({"texts": list(texts), "labels": labels, "jobs": list(jobs), "params": params}, fh)
-        package_root = str(Path(__file__).resolve().parents[3])  # this code, also from a checkout
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        proc = subprocess.run([sys.executable, "-c", _BATCH_SCRIPT, folder], capture_output=True, text=True, env=env)
+        proc = subprocess.run([sys.executable, "-c", _BATCH_SCRIPT, folder], capture_output=True, text=True,
+                              env=_training_env())
         if proc.returncode != 0:
             lines = proc.stderr.strip().splitlines()  # the last: "<Error>: <message>" of what stopped it
             raise RuntimeError(lines[-1].split(": ", 1)[-1] if lines else f"training process exited with {proc.returncode}")
@@ -175,6 +174,20 @@ def train_classifiers(texts: Sequence[str], labels: Sequence[int] | np.ndarray, 
                           FastTextClassifier(load_classifier(os.path.join(folder, f"model-{i}.bin")), **info)
                           if job.keep else None, **info)
                 for i, (job, info) in enumerate(zip(jobs, infos))]
+
+
+# Each fit allocates fastText's 30M-entry word table (120 MB), zeroed by the kernel and probed once per token
+# and epoch; on transparent huge pages that costs ~15 % less CPU per fit, for the same model bit for bit.
+# glibc reads the variable at start-up; other C libraries ignore it.
+HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
+
+
+def _training_env() -> dict[str, str]:
+    """The training process' environment: this code importable (also from a checkout), huge pages for malloc."""
+    package_root = str(Path(__file__).resolve().parents[3])
+    tunables = os.environ.get("GLIBC_TUNABLES")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+            "GLIBC_TUNABLES": f"{tunables}:{HUGE_PAGES_TUNABLE}" if tunables else HUGE_PAGES_TUNABLE}
 
 
 _BATCH_SCRIPT = """
