@@ -80,6 +80,7 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
+from corpus_assets.core.text.categories import general_categories
 from corpus_assets.core.text.nfkc import nfkc
 
 try:  # the quality-signal tokeniser's notion of unspaced languages (zh/wuu/yue/lzh/gan/ja)
@@ -153,11 +154,8 @@ _UNSPACED_RANGES = (
 @lru_cache(maxsize=1)
 def _char_classes() -> np.ndarray:
     """uint8 per code point: 0 separator, 1 word char, 2 word char of an unspaced script."""
-    cls = np.zeros(0x110000, dtype=np.uint8)
-    word = np.fromiter(
-        (unicodedata.category(chr(cp))[0] in "LNM" for cp in range(0x110000)), dtype=bool, count=0x110000
-    )
-    cls[word] = 1
+    major = general_categories().astype("S1")
+    cls = ((major == b"L") | (major == b"N") | (major == b"M")).astype(np.uint8)
     for lo, hi in _UNSPACED_RANGES:
         seg = cls[lo : hi + 1]
         seg[seg == 1] = 2
