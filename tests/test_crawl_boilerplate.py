@@ -1,7 +1,8 @@
 """Boilerplate counted per host across the shards of a crawl, stale shards, and the text MinHash sees."""
+import pytest
 import polars as pl
 
-from corpus_assets.core.dedup.boilerplate import (DocumentHashes, count_host_lines, crawl_boilerplate, minhash_text,
+from corpus_assets.core.dedup.boilerplate import (DocumentHashes, _link_like, count_host_lines, crawl_boilerplate, minhash_text,
                                                   stale_boilerplate_shards)
 from corpus_assets.core.dedup.clustering import DedupDB
 from corpus_assets.core.dedup.text import line_hashes, text_hash
@@ -69,3 +70,14 @@ def test_minhash_text_drops_boilerplate_and_link_like_lines_but_keeps_short_text
     assert minhash_text(short, frozenset()) == (short, 0)  # too little prose: nothing but boilerplate goes
     cjk = "相关新闻\n" + "理事会在星期二经过长时间辩论后批准了新的港口预算。" * 5
     assert minhash_text(cjk, frozenset())[0] == cjk.split("\n", 1)[1]
+
+
+@pytest.mark.parametrize("line, link_like", [
+    (" ".join(["word"] * 12), True), (" ".join(["word"] * 13), False),  # the most words a link label has
+    ("-- " + " | ".join(["menu"] * 12) + " »  ", True), ("état-major " * 7, False),  # \w runs, any script
+    ("word " * 30 + ".", False), ("   ", False), ("", False),  # a sentence end; blank lines are prose
+    ("x" * 5000 + " " + "y" * 5000, True),  # a long line of two words
+    ("新闻" * 12, True), ("新闻" * 13, False),  # two CJK characters count as one word
+])
+def test_a_line_is_link_like_up_to_twelve_words_without_a_sentence_end(line, link_like):
+    assert _link_like(line) is link_like

@@ -28,6 +28,8 @@ _SENTENCE_END = frozenset(".!?;:。！？；…」』\"')]")  # the last charact
 _WORD = re.compile(r"\w+")
 LINK_LINE_MAX_WORDS = 12  # a link or menu label; a sentence of prose is longer or ends with punctuation
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# matches (at the start) a line of more than LINK_LINE_MAX_WORDS words; possessive, so one linear pass
+_OVER_MAX_WORDS = re.compile(r"\W*+(?:\w++\W++){%d}\w" % LINK_LINE_MAX_WORDS)
 
 
 def document_hashes(batch: pl.DataFrame) -> pl.DataFrame:
@@ -132,9 +134,11 @@ def _words(line: str) -> int:
 
 
 def _link_like(line: str) -> bool:
-    stripped = line.strip()
+    stripped = line.rstrip()
     if not stripped or stripped[-1] in _SENTENCE_END:
         return False
+    if stripped.isascii() or not _CJK.search(stripped):  # words are the \w runs: only "more than the most?" matters
+        return _OVER_MAX_WORDS.match(stripped) is None
     return _words(stripped) // 2 <= LINK_LINE_MAX_WORDS
 
 
