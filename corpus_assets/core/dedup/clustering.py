@@ -86,7 +86,6 @@ partitioned / sorted by ``band`` (or key prefix) so shard scans skip row groups.
 """
 from __future__ import annotations
 
-import glob as _glob
 import logging
 import math
 import os
@@ -103,6 +102,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from corpus_assets.core.lake import duckdb_delta
 
 __all__ = [
     "Source",
@@ -175,16 +176,6 @@ class UnionFind:
 # --------------------------------------------------------------------------- DuckDB plumbing
 
 
-def _delta_extension_path() -> str | None:
-    try:
-        import duckdb_extension_delta
-    except ImportError:  # pragma: no cover
-        return None
-    root = os.path.dirname(duckdb_extension_delta.__file__)
-    hits = _glob.glob(os.path.join(root, "extensions", f"v{duckdb.__version__}", "delta.duckdb_extension"))
-    return hits[0] if hits else None
-
-
 def _sql_str(s: str) -> str:
     return "'" + str(s).replace("'", "''") + "'"
 
@@ -200,7 +191,7 @@ class DedupDB:
             os.makedirs(temp_directory, exist_ok=True)
         self.workdir = Path(tempfile.mkdtemp(prefix="dedup-", dir=temp_directory))
         self.memory_limit = memory_limit
-        self.con = duckdb.connect(str(self.workdir / "dedup.duckdb"))
+        self.con = duckdb_delta.connect(str(self.workdir / "dedup.duckdb"))
         self.con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
         self.con.execute(f"SET temp_directory = {_sql_str(str(self.workdir / 'spill'))}")
         self.con.execute("SET preserve_insertion_order = false")
@@ -241,13 +232,10 @@ class DedupDB:
 
     def _load_delta(self) -> bool:
         if self._delta_loaded is None:
-            path = _delta_extension_path()
             try:
-                if path is None:
-                    raise FileNotFoundError
-                self.con.execute(f"LOAD {_sql_str(path)}")
+                duckdb_delta.load_delta(self.con)
                 self._delta_loaded = True
-            except (duckdb.Error, FileNotFoundError):
+            except (duckdb.Error, FileNotFoundError, ImportError):
                 self._delta_loaded = False
         return self._delta_loaded
 

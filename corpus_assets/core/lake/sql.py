@@ -1,13 +1,11 @@
 """Ad-hoc, read-only SQL over the warehouse's Delta tables with DuckDB.
 
 Views come from `sql/views.sql`. The DuckDB `delta` extension is loaded from the file shipped in the
-`duckdb-extension-delta` wheel (nothing downloads). If it cannot be loaded, or for object-store
+`duckdb-extension-delta` wheel (nothing downloads; `duckdb_delta`). If it cannot be loaded, or for object-store
 warehouses, each table is registered as a pyarrow dataset instead (via deltalake).
 """
 from __future__ import annotations
 
-import glob
-import os
 import re
 from pathlib import Path
 from typing import Mapping
@@ -15,6 +13,7 @@ from typing import Mapping
 import duckdb
 import pyarrow as pa
 
+from corpus_assets.core.lake import duckdb_delta
 from corpus_assets.core.lake.delta_tables import table_exists
 
 from corpus_assets.core.package_data import package_path
@@ -27,16 +26,6 @@ READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAI
 
 class SqlError(RuntimeError):
     """A query was rejected or failed."""
-
-
-def delta_extension_path() -> str:
-    import duckdb_extension_delta
-
-    root = os.path.dirname(duckdb_extension_delta.__file__)
-    matches = glob.glob(os.path.join(root, "extensions", f"v{duckdb.__version__}", "delta.duckdb_extension"))
-    if not matches:
-        raise FileNotFoundError(f"no delta extension for duckdb {duckdb.__version__} under {root} (versions must match)")
-    return matches[0]
 
 
 VIEW_FILES = ("views.sql", "funnel.sql", "mixtures.sql")  # table views first, then views derived from them
@@ -73,15 +62,15 @@ def connect(warehouse_root: str, storage_options: dict | None = None, memory_lim
     warehouse only: DuckDB's external access is switched off with the warehouse as the one allowed
     directory, and the configuration is locked, so `read_csv('/etc/passwd')` fails."""
     versions = _checked_versions(warehouse_root, storage_options, versions or {})
-    con = duckdb.connect()
+    con = duckdb_delta.connect()
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET VARIABLE warehouse = ?", [warehouse_root.removeprefix("file://")])
     use_extension = _is_local(warehouse_root)
     if use_extension:
         try:
-            con.execute(f"LOAD '{delta_extension_path()}'")
-        except (duckdb.Error, FileNotFoundError):
+            duckdb_delta.load_delta(con)
+        except (duckdb.Error, FileNotFoundError, ImportError):
             use_extension = False
     for name, statement in view_definitions().items():
         table = _source_table(statement)
