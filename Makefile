@@ -17,6 +17,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PIP) $(INSTALL) pip
 	$(PIP) $(INSTALL) -e '.[test]'
 	$(PIP) check
+	$(BIN)/python -m compileall -q corpus_assets  # bytecode, as pip compiles an installed package (even where PYTHONDONTWRITEBYTECODE is set)
 	touch $@
 	@echo "== $(VENV) is ready"
 

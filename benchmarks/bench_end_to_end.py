@@ -22,6 +22,10 @@ single process's (ru_maxrss) and the largest sum over the tree seen by the sampl
 (`benchmarks/peer/peer_datatrove_fineweb.py`, datatrove's FineWeb pipeline, one worker, in its own venv:
 `make bench-peer-venv`) runs over the same WARC files, measured the same way (~10 records/s: ~15 min).
 
+Both codes (ours, and --before's) have their bytecode compiled first, as an installed package has it (pip
+compiles it at install; a checkout writes it at its first import, unless PYTHONDONTWRITEBYTECODE is set, as
+on the machine these figures come from: without it every process compiled the package's modules anew).
+
 Figures: ours end to end (a) in documents per CPU-s; ours marginal, (docs(b) - docs(a)) / (CPU(b) -
 CPU(a)), the cost of the second 3,000 records; our fixed cost per `corpus materialize`, CPU(a) -
 docs(a) x marginal CPU per document; the peer's records per CPU-s, end to end and marginal; the ratios
@@ -33,6 +37,7 @@ wall seconds are shown for context.
 from __future__ import annotations
 
 import argparse
+import compileall
 import gzip
 import hashlib
 import json
@@ -463,6 +468,8 @@ def main() -> None:
         for workers in settings:
             label = f"--workers {workers}" if workers else f"default workers ({os.cpu_count()})"
             codes = [("ours", REPO)] + ([("before", Path(args.before).resolve())] if args.before else [])
+            for _, code in codes:  # as installed: pip compiles a package's bytecode (see the docstring)
+                compileall.compile_dir(str(code / "corpus_assets"), quiet=1)
             runs: dict[str, tuple[list, list]] = {name: ([], []) for name, _ in codes}
             for attempt in range(1, args.repeat + 1):  # interleaved, so drifting load hits both inputs alike
                 for name, code in codes:
