@@ -1,5 +1,6 @@
 """Pure ingest functions on real sample records and crafted bad input."""
 import gzip
+from collections import Counter
 
 import pytest
 
@@ -155,3 +156,28 @@ def test_edge_trimming_drops_menus_but_not_cjk_paragraphs():
     assert trim_edges(text) == ("Der erste Absatz ist ein ganzer Satz mit Inhalt.\n"
                                 "这是新闻文章的最后一段，讲述了很多重要的事情，没有句号结尾但它是正文的一部分内容啊")
     assert trim_edges("「引用の段落」") == "「引用の段落」"
+
+
+@pytest.mark.parametrize("langid_batch", [1, 7])
+def test_languages_identified_in_batches_give_each_record_its_own_row(monkeypatch, langid_batch):
+    """Rows are extracted first and language-identified LANGID_BATCH at a time; every row, its language and the
+    counts are those of record_to_row, record by record, across batch, row-batch and file boundaries."""
+    from corpus_assets.core.ingest import documents
+
+    source = CrawlSource(f"file://{SAMPLE}")
+    files = source.list_files("CC-SAMPLE-2026-03")[:2]
+    shard, settings, langid = Shard("CC-SAMPLE-2026-03", 0, 1), DocumentSettings(batch_rows=50), LanguageIdentifier()
+    expected = []
+    for warc_path in files:
+        with source.open(warc_path) as stream:
+            for record in iter_records(stream):
+                row, _ = record_to_row(record, shard, warc_path, settings, langid)
+                expected += [row] if row else []
+    monkeypatch.setattr(documents, "LANGID_BATCH", langid_batch)
+    stats = ShardStats()
+    batches = list(iter_shard_documents(source, shard, files, settings, stats, langid))
+    rows = [row for batch in batches for row in batch.to_pylist()]
+    assert len(expected) > 100 and {len(batch) for batch in batches[:-1]} == {50}
+    assert [(r["doc_id"], r["lang"], r["lang_score"], r["text"]) for r in rows] == \
+           [(r["doc_id"], r["lang"], r["lang_score"], r["text"]) for r in expected]
+    assert stats.languages == Counter(r["lang"] for r in expected) and stats.documents == len(expected)
