@@ -91,6 +91,8 @@ def test_the_training_process_gets_huge_pages_and_keeps_other_glibc_tunables(mon
     assert _training_env()["GLIBC_TUNABLES"] == "glibc.malloc.check=0:glibc.malloc.hugetlb=1"
     monkeypatch.delenv("GLIBC_TUNABLES")
     assert _training_env()["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0")  # the user's own choice stays
+    assert _training_env()["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=0"
 
 
 def test_a_saved_model_predicts_the_same(labelled, tmp_path):

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from corpus_assets.core.huge_pages import huge_pages_for_children
+
 if TYPE_CHECKING:  # pragma: no cover
     import dagster as dg
 
@@ -181,8 +183,8 @@ def worker_pool(workers: int, env: dict[str, str] | None = None) -> Iterator[Exe
                 _INSTANCES.pop(home).dispose()
         return
     context = multiprocessing.get_context("spawn")  # no forking of a process that holds threads and sockets
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_set_environment,
-                             initargs=(env or {},)) as pool:
+    with huge_pages_for_children(), ProcessPoolExecutor(  # glibc reads its tunables at process start
+            max_workers=max(1, workers), mp_context=context, initializer=_set_environment, initargs=(env or {},)) as pool:
         yield pool
 
 
