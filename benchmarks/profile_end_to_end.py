@@ -163,6 +163,7 @@ _COMPONENTS = [
     ("words.py", "_segmenter", "set-up: jieba dictionary"),
     ("words.py", "_JiebaSegmenter.__init__", "set-up: jieba dictionary"),
     ("words.py", None, "signals: word segmentation (words.py)"),
+    ("token_arrays.py", None, "signals: word segmentation (words.py)"),
     ("signals.py", "_repetition_ngrams", "signals: repetition n-grams"),
     ("signals.py", "_dup_elements", "signals: duplicate lines/paragraphs"),
     ("signals.py", None, "signals: other quality signals"),

@@ -46,6 +46,35 @@ def test_spaced_tokenisation_keeps_contractions_and_splits_punctuation():
     assert split_words("Don't stop-words, e.g. #tags... ok!", "en") == ["Don't", "stop-words", "e", "g", "tags", "ok"]
 
 
+_TRICKY = ("a-b-c a--b -a- a'-b x.-b don't e\u2019mail 'quoted' -- --x x-- \x00a a\x00 \ud800x \u2183 \u2184x "
+           "\u00b2a \u00bd \u2460 word_1 \u00a0nbsp\u3000ideo\u2028sep\x1c\x85 \u200cz\u200d \U0001F600emoji")
+
+
+def test_token_arrays_are_the_tokens_of_tokenize(all_fixtures):
+    from corpus_assets.core.text.token_arrays import spaced_tokens, string_hashes
+
+    texts = [*all_fixtures["text"].to_list(), _TRICKY, "", " ", "-", "a", "\n\n"]
+    batch = spaced_tokens(texts)
+    for i, text in enumerate(texts):
+        toks = tokenize(text, "en")
+        a, b = batch.offsets[i], batch.offsets[i + 1]
+        assert batch.lengths[a:b].tolist() == list(map(len, toks))
+        assert batch.hashes[a:b].tolist() == string_hashes(toks).tolist()
+        assert batch.is_word[a:b].tolist() == [bool(W.is_word_token(t)) for t in toks]
+        assert batch.has_alpha[a:b].tolist() == [bool(W.HAS_ALPHA(t)) for t in toks]
+        one = spaced_tokens([text])  # a text's tokens do not depend on the texts batched with it
+        assert one.hashes.tolist() == batch.hashes[a:b].tolist()
+    distinct = sorted({t for text in texts for t in tokenize(text, "en")})
+    assert len(set(string_hashes(distinct).tolist())) == len(distinct)
+
+
+def test_stop_word_count_is_a_count_of_listed_tokens(all_fixtures):
+    for text, lang in all_fixtures.select("text", "lang").iter_rows():
+        sw = stopwords(lang)
+        words = [t for t in tokenize(text, lang) if t.lower() in sw and t in {t.lower(), t.capitalize(), t.upper()}]
+        assert document_signals(text, lang)["gopher_stop_word_count"] == len(words), lang
+
+
 def test_arabic_and_hindi_words_are_not_broken_at_combining_marks():
     assert split_words("مُحَمَّد ذهب", "ar") == ["مُحَمَّد", "ذهب"]
     assert split_words("हिन्दी भाषा", "hi") == ["हिन्दी", "भाषा"]
@@ -127,7 +156,12 @@ def test_empty_frame():
     assert out.height == 0 and out.schema == pl.Schema({"doc_id": pl.String, **SIGNAL_SCHEMA})
 
 
-def test_compute_signals_equals_document_signals(all_fixtures):
+@pytest.mark.parametrize("chunk_chars", [None, 1, 5000])
+def test_compute_signals_equals_document_signals(all_fixtures, chunk_chars, monkeypatch):
+    if chunk_chars:  # texts are tokenised in chunks: any chunking gives the same signals
+        import corpus_assets.core.quality.signals as S
+
+        monkeypatch.setattr(S, "_CHUNK_CHARS", chunk_chars)
     out = compute_signals(all_fixtures)
     for row, (text, lang) in zip(out.iter_rows(named=True), all_fixtures.select("text", "lang").iter_rows()):
         expect = document_signals(text, lang)

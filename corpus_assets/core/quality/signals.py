@@ -73,8 +73,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, compress, filterfalse, groupby, repeat
+from itertools import compress, filterfalse, groupby, repeat
 from operator import methodcaller
 from typing import Any
 
@@ -82,7 +83,8 @@ import numpy as np
 import polars as pl
 
 from corpus_assets.core.text.languages import is_unspaced
-from corpus_assets.core.text.words import WORD_CHAR_MATCH, stopwords, tokenize
+from corpus_assets.core.text.token_arrays import spaced_tokens, string_hashes
+from corpus_assets.core.text.words import HAS_ALPHA, WORD_CHAR_MATCH, stopwords, tokenize
 
 __all__ = ["SIGNAL_SCHEMA", "SIGNAL_COLUMNS", "document_signals", "compute_signals"]
 
@@ -146,13 +148,8 @@ _ENDS_WITH_TERMINAL = methodcaller("endswith", TERMINAL_PUNCT)
 _ENDS_WITH_DOTS = methodcaller("endswith", "...")
 _ENDS_WITH_CJK_ENDER = methodcaller("endswith", ("\u3002", "\uff01", "\uff1f"))
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
-# "has an alphabetic char" (str.isalpha): word chars minus digits, "_" and the common
-# non-decimal numerals (superscripts, vulgar fractions, number forms, circled numbers).
-_HAS_ALPHA = re.compile(
-    r"[^\W\d_\u00b2\u00b3\u00b9\u00bc-\u00be\u0f2a-\u0f33\u2150-\u218f\u2460-\u24ff\u2776-\u2793]"
-).search
 _CJK_SENTENCE_ENDERS = ("。", "！", "？")
-# the only letters (str.isalpha) without an alphabetic character by _HAS_ALPHA: Ↄ ↄ (number forms)
+# the only letters (str.isalpha) without an alphabetic character by HAS_ALPHA: Ↄ ↄ (number forms)
 _ALPHA_NOT_HAS_ALPHA = ("\u2183", "\u2184")
 
 
@@ -171,17 +168,72 @@ def _stopword_variants(lang: str) -> frozenset[str]:
     return frozenset(filter(WORD_CHAR_MATCH, sw | {w.capitalize() for w in sw} | {w.upper() for w in sw}))
 
 
+@lru_cache(maxsize=None)
+def _stopword_hashes(lang: str) -> np.ndarray:
+    """The token hashes (``token_arrays``) of ``_stopword_variants(lang)``, sorted."""
+    return np.sort(string_hashes(sorted(_stopword_variants(lang))))
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """What the signals need of one document's tokens (words and symbol runs, in text order)."""
+
+    hashes: np.ndarray  # uint64 per token: equal strings, equal hashes
+    lengths: np.ndarray  # int64 per token
+    words: int
+    word_chars: int
+    alpha_words: int  # words with an alphabetic character
+    stop_words: int
+
+
 def _word_stats(toks: list[str], text: str) -> tuple[int, int, int]:
     """(words, their characters, words with an alphabetic character) of ``toks``, the words being the
     tokens that start with a word character. C-level passes: a token that is str.isalnum is a word and a
     str.isalpha one has an alphabetic character, so the regexes only see the few other tokens."""
     if any(c in text for c in _ALPHA_NOT_HAS_ALPHA):
         words = list(filter(WORD_CHAR_MATCH, toks))
-        return len(words), sum(map(len, words)), len(list(filter(_HAS_ALPHA, words)))
+        return len(words), sum(map(len, words)), len(list(filter(HAS_ALPHA, words)))
     symbols = list(filterfalse(WORD_CHAR_MATCH, filterfalse(str.isalnum, toks)))
     not_alpha = list(filterfalse(str.isalpha, toks))  # symbol tokens have no alphabetic character
     return (len(toks) - len(symbols), sum(map(len, toks)) - sum(map(len, symbols)),
-            len(toks) - len(not_alpha) + len(list(filter(_HAS_ALPHA, not_alpha))))
+            len(toks) - len(not_alpha) + len(list(filter(HAS_ALPHA, not_alpha))))
+
+
+def _unspaced_tokens(toks: list[str], text: str, lang: str) -> _Tokens:
+    n_words, word_chars, alpha_words = _word_stats(toks, text)
+    sw = _stopword_variants(lang) if n_words else frozenset()
+    return _Tokens(string_hashes(toks), np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)),
+                   n_words, word_chars, alpha_words, sum(map(sw.__contains__, toks)) if sw else 0)
+
+
+def _per_text(offsets: np.ndarray, values: np.ndarray) -> list[int]:
+    """The sum of ``values`` over each text's tokens."""
+    prefix = np.zeros(values.size + 1, dtype=np.int64)
+    np.cumsum(values, out=prefix[1:])
+    return (prefix[offsets[1:]] - prefix[offsets[:-1]]).tolist()
+
+
+def _spaced_tokens(texts: list[str], langs: list[str]) -> list[_Tokens]:
+    """``_Tokens`` of texts of spaced languages (``langs[i]`` that of ``texts[i]``), tokenised at once."""
+    st = spaced_tokens(texts)
+    stop = np.zeros(st.hashes.size, dtype=bool)
+    for lang in set(langs):
+        sw = _stopword_hashes(lang)
+        if not sw.size:
+            continue
+        if len(langs) == 1 or all(lg == lang for lg in langs):
+            sel: slice | np.ndarray = slice(None)
+        else:
+            sel = np.repeat(np.array([lg == lang for lg in langs]), np.diff(st.offsets))
+        h = st.hashes[sel]
+        stop[sel] = sw[np.minimum(np.searchsorted(sw, h), sw.size - 1)] == h
+    words = _per_text(st.offsets, st.is_word)
+    word_chars = _per_text(st.offsets, np.where(st.is_word, st.lengths, 0))
+    alpha_words = _per_text(st.offsets, st.has_alpha)  # only words have an alphabetic character
+    stop_words = _per_text(st.offsets, stop)
+    bounds = st.offsets.tolist()
+    return [_Tokens(st.hashes[a:b], st.lengths[a:b], *stats)
+            for a, b, *stats in zip(bounds, bounds[1:], words, word_chars, alpha_words, stop_words)]
 
 
 def _dup_elements(items: list[str]) -> tuple[int, int]:
@@ -224,7 +276,7 @@ def _top_ngram(kn: np.ndarray) -> tuple[int, int]:
     return int(np.isin(kn, top_keys).argmax()), cnt
 
 
-def _top_ngrams(keys: dict[int, np.ndarray], toks: list[str], sep_len: int, out: dict[str, Any], text_len: int
+def _top_ngrams(keys: dict[int, np.ndarray], lengths: np.ndarray, sep_len: int, out: dict[str, Any], text_len: int
                 ) -> None:
     """Top 2/3/4-gram char fractions: datatrove's Counter.most_common(1) picks, among the n-grams with the
     highest count, the one seen first; chars = len(" ".join(gram)) * count."""
@@ -235,20 +287,20 @@ def _top_ngrams(keys: dict[int, np.ndarray], toks: list[str], sep_len: int, out:
             break
         if cnt > 1:  # else no (n-1)-gram repeats, so no n-gram does: (0, 1) again
             pos, cnt = _top_ngram(kn)
-        gram_len = sum(map(len, toks[pos : pos + n])) + sep_len * (n - 1)
+        gram_len = int(lengths[pos : pos + n].sum()) + sep_len * (n - 1)
         out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
 
 
-def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_len: int) -> None:
+def _repetition_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_len: int) -> None:
     """Top 2/3/4-gram and duplicated 5..10-gram char fractions (datatrove definitions).
 
-    N-grams are compared by a 64-bit polynomial hash of the tokens' str hashes (collision
+    N-grams are compared by a 64-bit polynomial hash of the tokens' 64-bit hashes (collision
     probability ~1e-19 per pair), built with numpy instead of materialising tuples.
     """
-    n_toks = len(toks)
+    h = tokens.hashes
+    n_toks = h.shape[0]
     if n_toks < 2 or text_len == 0:
         return
-    h = np.fromiter(map(hash, toks), dtype=np.int64, count=n_toks).view(np.uint64)
     keys: dict[int, np.ndarray] = {}
     k = h
     with np.errstate(over="ignore"):
@@ -256,7 +308,7 @@ def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_
             k = k[:-1] * _P + h[n - 1 :]
             keys[n] = k
 
-    _top_ngrams(keys, toks, sep_len, out, text_len)
+    _top_ngrams(keys, tokens.lengths, sep_len, out, text_len)
     k5 = keys.get(DUP_NGRAMS[0])
     if k5 is None:
         return
@@ -275,36 +327,52 @@ def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_
     mask[order] = rep_sorted
     cand_arr = np.flatnonzero(mask)
     cand = cand_arr.tolist()
-    ends = list(accumulate(map(len, toks), initial=0))  # chars of toks[p:p+n] = ends[p+n] - ends[p]
+    ends = np.zeros(n_toks + 1, dtype=np.int64)  # chars of tokens p..p+n-1 = ends[p+n] - ends[p]
+    np.cumsum(tokens.lengths, out=ends[1:])
     for n in DUP_NGRAMS:
         kn = keys.get(n)
         if kn is None:
             break
         ck = kn[cand_arr[cand_arr <= n_toks - n]].tolist()
         seen: set = set()
+        dups = []
         idx = 0
-        rep = 0
         for p, g in zip(cand, ck):
             if p < idx:
                 continue
             if g in seen:
-                rep += ends[p + n] - ends[p]
+                dups.append(p)
                 idx = p + n
             else:
                 seen.add(g)
                 idx = p + 1
-        out[f"gopher_dup_{n}gram_char_frac"] = rep / text_len
+        if dups:
+            at = np.array(dups)
+            out[f"gopher_dup_{n}gram_char_frac"] = int(ends[at + n].sum() - ends[at].sum()) / text_len
 
 
-def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # noqa: C901 - one hot pass whose sections share a dozen intermediates
-    """All SIGNAL_SCHEMA values for one document (a plain dict, name -> int/float)."""
-    out = dict(_ZERO)
+def _prepare(text: str | None, lang: str | None) -> tuple[str, str] | None:
+    """(text with ``\n`` line ends, lower-case lang), or None for a text without signals (all zero)."""
     if not text or text.isspace():
-        return out
+        return None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lang = (lang or "").lower()
-    unspaced = is_unspaced(lang)
+    return text, (lang or "").lower()
+
+
+def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:
+    """All SIGNAL_SCHEMA values for one document (a plain dict, name -> int/float)."""
+    prepared = _prepare(text, lang)
+    if prepared is None:
+        return dict(_ZERO)
+    text, lang = prepared
+    return _signals(text, lang, None if is_unspaced(lang) else _spaced_tokens([text], [lang])[0])
+
+
+def _signals(text: str, lang: str, tokens: _Tokens | None) -> dict[str, Any]:  # noqa: C901 - one hot pass whose sections share a dozen intermediates
+    """``document_signals`` of a prepared text; ``tokens`` given for a spaced language, None for zh/ja."""
+    out = dict(_ZERO)
+    unspaced = tokens is None
     text_len = len(text)
 
     # ---- lines -------------------------------------------------------------------------
@@ -318,25 +386,22 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
     n_ne = len(stripped)
 
     # ---- tokens ------------------------------------------------------------------------
-    if unspaced:
+    if tokens is None:  # zh/ja: segmented line by line (the C4 candidate lines need words per line)
         line_toks = [tokenize(line, lang) for line in stripped]
-        toks = [t for lt in line_toks for t in lt]
+        tokens = _unspaced_tokens([t for lt in line_toks for t in lt], text, lang)
     else:
         line_toks = None
-        toks = tokenize(text, lang)
-    n_toks = len(toks)
-    n_words, word_chars, alpha_words = _word_stats(toks, text)
+    n_toks = tokens.lengths.shape[0]
+    n_words = tokens.words
 
     # ---- Gopher quality ----------------------------------------------------------------
     out["gopher_word_count"] = n_words
     if n_words:
-        out["gopher_mean_word_length"] = word_chars / n_words
+        out["gopher_mean_word_length"] = tokens.word_chars / n_words
         out["gopher_hash_word_ratio"] = text.count("#") / n_words
         out["gopher_ellipsis_word_ratio"] = (text.count("...") + text.count("\u2026")) / n_words
-        out["gopher_alpha_word_frac"] = alpha_words / n_words
-        sw = _stopword_variants(lang)
-        if sw:  # only words can be stop words (see _stopword_variants)
-            out["gopher_stop_word_count"] = sum(map(sw.__contains__, toks))
+        out["gopher_alpha_word_frac"] = tokens.alpha_words / n_words
+        out["gopher_stop_word_count"] = tokens.stop_words
     if n_ne:
         out["gopher_bullet_line_frac"] = len(list(filter(_BULLET_START, ne_lines))) / n_ne
         out["gopher_ellipsis_line_frac"] = sum(map(_ENDS_WITH_ELLIPSIS, stripped)) / n_ne
@@ -357,7 +422,7 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
     dn, dc = _dup_elements(r_lines)
     out["gopher_dup_line_frac"] = dn / len(r_lines)
     out["gopher_dup_line_char_frac"] = dc / text_len
-    _repetition_ngrams(toks, 0 if unspaced else 1, out, text_len)
+    _repetition_ngrams(tokens, 0 if unspaced else 1, out, text_len)
 
     # ---- FineWeb -----------------------------------------------------------------------
     if n_ne:
@@ -434,6 +499,9 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
     return out
 
 
+_CHUNK_CHARS = 1 << 18  # texts tokenised at once: enough to amortise the array calls, small enough for the caches
+
+
 def compute_signals(df: pl.DataFrame) -> pl.DataFrame:
     """``doc_id`` (str) + every SIGNAL_SCHEMA column, exact dtypes, one row per input row in input
     order, for a frame with ``doc_id``, ``text`` and ``lang`` (null text/lang allowed)."""
@@ -441,10 +509,27 @@ def compute_signals(df: pl.DataFrame) -> pl.DataFrame:
     if missing:
         raise ValueError(f"compute_signals: input frame lacks column(s) {sorted(missing)}")
     cols = SIGNAL_COLUMNS
-    rows = [
-        tuple(map(document_signals(text, lang).__getitem__, cols))
-        for text, lang in zip(df.get_column("text").to_list(), df.get_column("lang").to_list())
-    ]
+    zero = tuple(map(_ZERO.__getitem__, cols))
+    prepared = list(map(_prepare, df.get_column("text").to_list(), df.get_column("lang").to_list()))
+    rows = []
+    start = 0
+    while start < len(prepared):  # chunks of ~_CHUNK_CHARS: spaced texts are tokenised a chunk at once
+        stop, size = start, 0
+        while stop < len(prepared) and size < _CHUNK_CHARS:
+            p = prepared[stop]
+            size += len(p[0]) if p else 0
+            stop += 1
+        chunk = prepared[start:stop]
+        spaced = [p for p in chunk if p and not is_unspaced(p[1])]
+        tokens = iter(_spaced_tokens([p[0] for p in spaced], [p[1] for p in spaced]) if spaced else ())
+        for p in chunk:
+            if p is None:
+                rows.append(zero)
+            else:
+                text, lang = p
+                toks = None if is_unspaced(lang) else next(tokens)
+                rows.append(tuple(map(_signals(text, lang, toks).__getitem__, cols)))
+        start = stop
     columns = list(zip(*rows)) if rows else [() for _ in cols]
     return pl.DataFrame(
         [df.get_column("doc_id").cast(pl.String).alias("doc_id")]
