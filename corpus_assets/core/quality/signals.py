@@ -75,7 +75,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, filterfalse, groupby, repeat
+from itertools import compress, groupby, repeat
 from operator import methodcaller
 from typing import Any
 
@@ -83,8 +83,8 @@ import numpy as np
 import polars as pl
 
 from corpus_assets.core.text.languages import is_unspaced
-from corpus_assets.core.text.token_arrays import spaced_tokens, string_hashes
-from corpus_assets.core.text.words import HAS_ALPHA, WORD_CHAR_MATCH, stopwords, tokenize
+from corpus_assets.core.text.token_arrays import TokenArrays, spaced_tokens, string_hashes, token_arrays
+from corpus_assets.core.text.words import WORD_CHAR_MATCH, stopwords, tokenize
 
 __all__ = ["SIGNAL_SCHEMA", "SIGNAL_COLUMNS", "document_signals", "compute_signals"]
 
@@ -149,8 +149,6 @@ _ENDS_WITH_DOTS = methodcaller("endswith", "...")
 _ENDS_WITH_CJK_ENDER = methodcaller("endswith", ("\u3002", "\uff01", "\uff1f"))
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _CJK_SENTENCE_ENDERS = ("。", "！", "？")
-# the only letters (str.isalpha) without an alphabetic character by HAS_ALPHA: Ↄ ↄ (number forms)
-_ALPHA_NOT_HAS_ALPHA = ("\u2183", "\u2184")
 
 
 _ZERO: dict[str, Any] = {k: (0 if v == pl.Int64() else 0.0) for k, v in SIGNAL_SCHEMA.items()}
@@ -186,37 +184,16 @@ class _Tokens:
     stop_words: int
 
 
-def _word_stats(toks: list[str], text: str) -> tuple[int, int, int]:
-    """(words, their characters, words with an alphabetic character) of ``toks``, the words being the
-    tokens that start with a word character. C-level passes: a token that is str.isalnum is a word and a
-    str.isalpha one has an alphabetic character, so the regexes only see the few other tokens."""
-    if any(c in text for c in _ALPHA_NOT_HAS_ALPHA):
-        words = list(filter(WORD_CHAR_MATCH, toks))
-        return len(words), sum(map(len, words)), len(list(filter(HAS_ALPHA, words)))
-    symbols = list(filterfalse(WORD_CHAR_MATCH, filterfalse(str.isalnum, toks)))
-    not_alpha = list(filterfalse(str.isalpha, toks))  # symbol tokens have no alphabetic character
-    return (len(toks) - len(symbols), sum(map(len, toks)) - sum(map(len, symbols)),
-            len(toks) - len(not_alpha) + len(list(filter(HAS_ALPHA, not_alpha))))
-
-
-def _unspaced_tokens(toks: list[str], text: str, lang: str) -> _Tokens:
-    n_words, word_chars, alpha_words = _word_stats(toks, text)
-    sw = _stopword_variants(lang) if n_words else frozenset()
-    return _Tokens(string_hashes(toks), np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)),
-                   n_words, word_chars, alpha_words, sum(map(sw.__contains__, toks)) if sw else 0)
-
-
 def _per_text(offsets: np.ndarray, values: np.ndarray) -> list[int]:
-    """The sum of ``values`` over each text's tokens."""
+    """The sum of ``values`` over each text's tokens (text i: tokens ``offsets[i]:offsets[i + 1]``)."""
     prefix = np.zeros(values.size + 1, dtype=np.int64)
     np.cumsum(values, out=prefix[1:])
     return (prefix[offsets[1:]] - prefix[offsets[:-1]]).tolist()
 
 
-def _spaced_tokens(texts: list[str], langs: list[str]) -> list[_Tokens]:
-    """``_Tokens`` of texts of spaced languages (``langs[i]`` that of ``texts[i]``), tokenised at once."""
-    st = spaced_tokens(texts)
-    stop = np.zeros(st.hashes.size, dtype=bool)
+def _tokens(ta: TokenArrays, langs: list[str]) -> list[_Tokens]:
+    """``_Tokens`` of each text of ``ta`` (``langs[i]`` the language of text i)."""
+    stop = np.zeros(ta.hashes.size, dtype=bool)
     for lang in set(langs):
         sw = _stopword_hashes(lang)
         if not sw.size:
@@ -224,16 +201,23 @@ def _spaced_tokens(texts: list[str], langs: list[str]) -> list[_Tokens]:
         if len(langs) == 1 or all(lg == lang for lg in langs):
             sel: slice | np.ndarray = slice(None)
         else:
-            sel = np.repeat(np.array([lg == lang for lg in langs]), np.diff(st.offsets))
-        h = st.hashes[sel]
+            sel = np.repeat(np.array([lg == lang for lg in langs]), np.diff(ta.offsets))
+        h = ta.hashes[sel]
         stop[sel] = sw[np.minimum(np.searchsorted(sw, h), sw.size - 1)] == h
-    words = _per_text(st.offsets, st.is_word)
-    word_chars = _per_text(st.offsets, np.where(st.is_word, st.lengths, 0))
-    alpha_words = _per_text(st.offsets, st.has_alpha)  # only words have an alphabetic character
-    stop_words = _per_text(st.offsets, stop)
-    bounds = st.offsets.tolist()
-    return [_Tokens(st.hashes[a:b], st.lengths[a:b], *stats)
+    words = _per_text(ta.offsets, ta.is_word)
+    word_chars = _per_text(ta.offsets, np.where(ta.is_word, ta.lengths, 0))
+    alpha_words = _per_text(ta.offsets, ta.has_alpha)  # only words have an alphabetic character
+    stop_words = _per_text(ta.offsets, stop)
+    bounds = ta.offsets.tolist()
+    return [_Tokens(ta.hashes[a:b], ta.lengths[a:b], *stats)
             for a, b, *stats in zip(bounds, bounds[1:], words, word_chars, alpha_words, stop_words)]
+
+
+def _unspaced_tokens(line_toks: list[list[str]], lang: str) -> tuple[_Tokens, list[int]]:
+    """``_Tokens`` of a zh/ja text from the segmenter's tokens of each of its lines, and the words of each line."""
+    ta = token_arrays([t for lt in line_toks for t in lt])
+    line_ends = np.cumsum(np.fromiter(map(len, line_toks), dtype=np.int64, count=len(line_toks)))
+    return _tokens(ta, [lang])[0], _per_text(np.concatenate(([0], line_ends)), ta.is_word)
 
 
 def _dup_elements(items: list[str]) -> tuple[int, int]:
@@ -366,7 +350,7 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:
     if prepared is None:
         return dict(_ZERO)
     text, lang = prepared
-    return _signals(text, lang, None if is_unspaced(lang) else _spaced_tokens([text], [lang])[0])
+    return _signals(text, lang, None if is_unspaced(lang) else _tokens(spaced_tokens([text]), [lang])[0])
 
 
 def _signals(text: str, lang: str, tokens: _Tokens | None) -> dict[str, Any]:  # noqa: C901 - one hot pass whose sections share a dozen intermediates
@@ -386,11 +370,9 @@ def _signals(text: str, lang: str, tokens: _Tokens | None) -> dict[str, Any]:  #
     n_ne = len(stripped)
 
     # ---- tokens ------------------------------------------------------------------------
+    line_words: list[int] = []
     if tokens is None:  # zh/ja: segmented line by line (the C4 candidate lines need words per line)
-        line_toks = [tokenize(line, lang) for line in stripped]
-        tokens = _unspaced_tokens([t for lt in line_toks for t in lt], text, lang)
-    else:
-        line_toks = None
+        tokens, line_words = _unspaced_tokens([tokenize(line, lang) for line in stripped], lang)
     n_toks = tokens.lengths.shape[0]
     n_words = tokens.words
 
@@ -451,9 +433,7 @@ def _signals(text: str, lang: str, tokens: _Tokens | None) -> dict[str, Any]:  #
 
     # candidate lines: >= 3 words and no word > 1000 chars
     if unspaced:
-        # words = tokens less symbol runs; a str.isalnum token is a word, so the regex sees only the rest
-        word_counts = [len(lt) - len(list(filterfalse(WORD_CHAR_MATCH, filterfalse(str.isalnum, lt))))
-                       for lt in line_toks]  # type: ignore[union-attr]
+        word_counts = line_words
     else:
         # only ">= 3 words?" matters: split at most twice (the rest of the line stays one piece)
         word_counts = list(map(len, map(str.split, stripped, repeat(None), repeat(MIN_C4_WORDS_PER_LINE - 1))))
@@ -521,7 +501,7 @@ def compute_signals(df: pl.DataFrame) -> pl.DataFrame:
             stop += 1
         chunk = prepared[start:stop]
         spaced = [p for p in chunk if p and not is_unspaced(p[1])]
-        tokens = iter(_spaced_tokens([p[0] for p in spaced], [p[1] for p in spaced]) if spaced else ())
+        tokens = iter(_tokens(spaced_tokens([p[0] for p in spaced]), [p[1] for p in spaced]) if spaced else ())
         for p in chunk:
             if p is None:
                 rows.append(zero)

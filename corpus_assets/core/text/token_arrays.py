@@ -27,7 +27,7 @@ import numpy as np
 
 from corpus_assets.core.text.words import HAS_ALPHA, JOINER_MATCH, WORD_CHAR_MATCH
 
-__all__ = ["SpacedTokens", "spaced_tokens", "string_hashes"]
+__all__ = ["TokenArrays", "spaced_tokens", "token_arrays", "string_hashes"]
 
 _U64 = np.uint64
 _BASE = 0x100000001B3  # odd, so invertible mod 2**64
@@ -95,27 +95,45 @@ def _span_hashes(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     return x
 
 
+def _spans(strings: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code points of the strings concatenated, start and end of each string in them)"""
+    ends = np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)))
+    starts = np.zeros_like(ends)
+    starts[1:] = ends[:-1]
+    return _codes("".join(strings)), starts, ends
+
+
 def string_hashes(strings: list[str]) -> np.ndarray:
     """The token hash of each string (uint64), as ``spaced_tokens`` hashes a token with that text."""
-    if not strings:
-        return np.zeros(0, dtype=_U64)
-    lens = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
-    ends = np.cumsum(lens)
-    return _span_hashes(_codes("".join(strings)), ends - lens, ends)
+    return _span_hashes(*_spans(strings))
 
 
 @dataclass(frozen=True)
-class SpacedTokens:
+class TokenArrays:
     """Tokens of a batch of texts, in text order; text ``i``'s tokens are ``offsets[i]:offsets[i + 1]``."""
 
     offsets: np.ndarray  # int64, len(texts) + 1
     hashes: np.ndarray  # uint64 per token
     lengths: np.ndarray  # int64 per token, in characters
-    is_word: np.ndarray  # bool per token: starts with a word character (else a symbol run)
-    has_alpha: np.ndarray  # bool per token: contains a HAS_ALPHA character (only words do)
+    is_word: np.ndarray  # bool per token: starts with a word character (words.WORD_CHAR_MATCH; else a symbol run)
+    has_alpha: np.ndarray  # bool per token: contains a HAS_ALPHA character
 
 
-def spaced_tokens(texts: list[str]) -> SpacedTokens:
+def _token_arrays(codes: np.ndarray, cls: np.ndarray, starts: np.ndarray, ends: np.ndarray, offsets: np.ndarray
+                  ) -> TokenArrays:
+    alpha_prefix = np.zeros(codes.size + 1, dtype=np.int64)
+    np.cumsum((cls & _ALPHA) != 0, out=alpha_prefix[1:])
+    return TokenArrays(offsets, _span_hashes(codes, starts, ends), ends - starts,
+                       (cls[starts] & _WORD) != 0, alpha_prefix[ends] != alpha_prefix[starts])
+
+
+def token_arrays(tokens: list[str]) -> TokenArrays:
+    """The arrays of given tokens (a segmenter's, say) as one text."""
+    codes, starts, ends = _spans(tokens)
+    return _token_arrays(codes, _classes_of(codes), starts, ends, np.array([0, len(tokens)], dtype=np.int64))
+
+
+def spaced_tokens(texts: list[str]) -> TokenArrays:
     """The tokens ``words.tokenize(text, lang)`` gives for a spaced ``lang``, of every text, as arrays."""
     joined = "\n".join(texts)
     codes = _codes(joined)
@@ -133,11 +151,7 @@ def spaced_tokens(texts: list[str]) -> SpacedTokens:
     in_token = run_kind != 0
     starts = bounds[:-1][in_token]
     ends = bounds[1:][in_token]
-    is_word = run_kind[in_token] == 2
-    alpha_prefix = np.zeros(codes.size + 1, dtype=np.int64)
-    np.cumsum((cls & _ALPHA) != 0, out=alpha_prefix[1:])
-    has_alpha = alpha_prefix[ends] != alpha_prefix[starts]
     text_ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1) - 1
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     offsets[1:] = np.searchsorted(starts, text_ends)
-    return SpacedTokens(offsets, _span_hashes(codes, starts, ends), ends - starts, is_word, has_alpha)
+    return _token_arrays(codes, cls, starts, ends, offsets)  # a word token starts with a word character
