@@ -176,8 +176,9 @@ def _stopword_hashes(lang: str) -> np.ndarray:
 class _Tokens:
     """What the signals need of one document's tokens (words and symbol runs, in text order)."""
 
-    hashes: np.ndarray  # uint64 per token: equal strings, equal hashes
+    keys: list[np.ndarray]  # keys[n - 2][p]: the key of the n-gram at token p, n = 2..10 (while n <= tokens)
     lengths: np.ndarray  # int64 per token
+    ends: np.ndarray  # int64, tokens + 1: characters of tokens p..q-1 = ends[q] - ends[p]
     words: int
     word_chars: int
     alpha_words: int  # words with an alphabetic character
@@ -191,8 +192,21 @@ def _per_text(offsets: np.ndarray, values: np.ndarray) -> list[int]:
     return (prefix[offsets[1:]] - prefix[offsets[:-1]]).tolist()
 
 
+def _ngram_keys(h: np.ndarray) -> list[np.ndarray]:
+    """The 64-bit keys of the 2..10-grams of tokens with hashes ``h``: key(n) = key(n-1) * P + hash(token)
+    mod 2**64, a polynomial hash of the tokens' hashes (collision probability ~1e-19 per pair)."""
+    keys = []
+    k = h
+    with np.errstate(over="ignore"):
+        for n in range(2, min(DUP_NGRAMS[-1], h.shape[0]) + 1):
+            k = k[:-1] * _P + h[n - 1 :]
+            keys.append(k)
+    return keys
+
+
 def _tokens(ta: TokenArrays, langs: list[str]) -> list[_Tokens]:
-    """``_Tokens`` of each text of ``ta`` (``langs[i]`` the language of text i)."""
+    """``_Tokens`` of each text of ``ta`` (``langs[i]`` the language of text i); n-gram keys and character
+    offsets are computed for all texts at once (a key across two texts is never read)."""
     stop = np.zeros(ta.hashes.size, dtype=bool)
     for lang in set(langs):
         sw = _stopword_hashes(lang)
@@ -208,14 +222,17 @@ def _tokens(ta: TokenArrays, langs: list[str]) -> list[_Tokens]:
     word_chars = _per_text(ta.offsets, np.where(ta.is_word, ta.lengths, 0))
     alpha_words = _per_text(ta.offsets, ta.has_alpha)  # only words have an alphabetic character
     stop_words = _per_text(ta.offsets, stop)
+    keys = _ngram_keys(ta.hashes)
+    ends = np.zeros(ta.lengths.size + 1, dtype=np.int64)
+    np.cumsum(ta.lengths, out=ends[1:])
     bounds = ta.offsets.tolist()
-    return [_Tokens(ta.hashes[a:b], ta.lengths[a:b], *stats)
+    return [_Tokens([k[a : b - m] for m, k in enumerate(keys[: b - a - 1], 1)], ta.lengths[a:b], ends[a : b + 1], *stats)
             for a, b, *stats in zip(bounds, bounds[1:], words, word_chars, alpha_words, stop_words)]
 
 
 def _unspaced_tokens(line_toks: list[list[str]], lang: str) -> tuple[_Tokens, list[int]]:
     """``_Tokens`` of a zh/ja text from the segmenter's tokens of each of its lines, and the words of each line."""
-    ta = token_arrays([t for lt in line_toks for t in lt])
+    ta = token_arrays([t for lt in line_toks for t in lt])  # one text
     line_ends = np.cumsum(np.fromiter(map(len, line_toks), dtype=np.int64, count=len(line_toks)))
     return _tokens(ta, [lang])[0], _per_text(np.concatenate(([0], line_ends)), ta.is_word)
 
@@ -260,18 +277,15 @@ def _top_ngram(kn: np.ndarray) -> tuple[int, int]:
     return int(np.isin(kn, top_keys).argmax()), cnt
 
 
-def _top_ngrams(keys: dict[int, np.ndarray], lengths: np.ndarray, sep_len: int, out: dict[str, Any], text_len: int
-                ) -> None:
+def _top_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_len: int) -> None:
     """Top 2/3/4-gram char fractions: datatrove's Counter.most_common(1) picks, among the n-grams with the
     highest count, the one seen first; chars = len(" ".join(gram)) * count."""
     pos, cnt = 0, 2
-    for n in TOP_NGRAMS:
-        kn = keys.get(n)
-        if kn is None:
-            break
+    ends = tokens.ends
+    for n, kn in zip(TOP_NGRAMS, tokens.keys):
         if cnt > 1:  # else no (n-1)-gram repeats, so no n-gram does: (0, 1) again
             pos, cnt = _top_ngram(kn)
-        gram_len = int(lengths[pos : pos + n].sum()) + sep_len * (n - 1)
+        gram_len = int(ends[pos + n] - ends[pos]) + sep_len * (n - 1)
         out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
 
 
@@ -281,21 +295,14 @@ def _repetition_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_
     N-grams are compared by a 64-bit polynomial hash of the tokens' 64-bit hashes (collision
     probability ~1e-19 per pair), built with numpy instead of materialising tuples.
     """
-    h = tokens.hashes
-    n_toks = h.shape[0]
+    n_toks = tokens.lengths.shape[0]
+    keys = tokens.keys
     if n_toks < 2 or text_len == 0:
         return
-    keys: dict[int, np.ndarray] = {}
-    k = h
-    with np.errstate(over="ignore"):
-        for n in range(2, min(DUP_NGRAMS[-1], n_toks) + 1):
-            k = k[:-1] * _P + h[n - 1 :]
-            keys[n] = k
-
-    _top_ngrams(keys, tokens.lengths, sep_len, out, text_len)
-    k5 = keys.get(DUP_NGRAMS[0])
-    if k5 is None:
+    _top_ngrams(tokens, sep_len, out, text_len)
+    if n_toks < DUP_NGRAMS[0]:
         return
+    k5 = keys[DUP_NGRAMS[0] - 2]
     order = np.argsort(k5)
     sk = k5[order]
     same_as_prev = sk[1:] == sk[:-1]
@@ -311,12 +318,8 @@ def _repetition_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_
     mask[order] = rep_sorted
     cand_arr = np.flatnonzero(mask)
     cand = cand_arr.tolist()
-    ends = np.zeros(n_toks + 1, dtype=np.int64)  # chars of tokens p..p+n-1 = ends[p+n] - ends[p]
-    np.cumsum(tokens.lengths, out=ends[1:])
-    for n in DUP_NGRAMS:
-        kn = keys.get(n)
-        if kn is None:
-            break
+    ends = tokens.ends
+    for n, kn in zip(DUP_NGRAMS, keys[DUP_NGRAMS[0] - 2 :]):
         ck = kn[cand_arr[cand_arr <= n_toks - n]].tolist()
         seen: set = set()
         dups = []
