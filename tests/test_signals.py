@@ -304,6 +304,12 @@ def test_c4_line_signals():
     assert sig["c4_sentence_count"] == base["c4_sentence_count"] + 1  # only the lorem line counts
 
 
+def test_policy_hints_cover_every_policy_phrase():
+    from corpus_assets.core.quality.signals import _POLICY_HINTS, POLICY_SUBSTRINGS
+
+    assert all(any(hint in phrase for hint in _POLICY_HINTS) for phrase in POLICY_SUBSTRINGS)
+
+
 def test_sentence_count():
     text = "First sentence here. Second one follows! A third? Yes indeed.\nshort\nAnother line with words."
     assert document_signals(text, "en")["c4_sentence_count"] == 5
