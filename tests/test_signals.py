@@ -245,6 +245,18 @@ def test_repetition_signals_match_reference(name):
         assert sig[key] == pytest.approx(value, rel=1e-12, abs=1e-15), key
 
 
+@pytest.mark.parametrize("text", [
+    "\na b\n \nb c d\na b\n", "a b\u2028b c\na b\nb c", "\n\nx y z\n\nx y z\n\n", "x y\ny z\n", "\nx y\ny z",
+    "x y\x0cy z\nx y\n\ty z\n", "  \n\n x y z \n x y z",
+    "one two three four five six seven eight nine ten eleven " * 3 + "one two three four five six",
+    "a b a b a b c a b a b a b c d e a b a b a b c",
+])
+def test_repetition_signals_match_reference_on_odd_texts(text):
+    sig = document_signals(text, "en")
+    for key, value in _reference_repetition(text, "en").items():
+        assert sig[key] == pytest.approx(value, rel=1e-12, abs=1e-15), key
+
+
 def test_repetition_high_on_page_of_repeated_lines():
     clean = document_signals(fixture("de_wdr_article.txt"), "de")
     spam = document_signals(repeated_page(), "de")

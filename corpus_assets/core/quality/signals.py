@@ -310,34 +310,42 @@ def _repetition_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_
     same_as_prev = sk[1:] == sk[:-1]
     if not same_as_prev.any():
         return  # no repeated 5-gram => no repeated n-gram for any n >= 5
-    # An n-gram (n >= 5) can only be a duplicate where its leading 5-gram repeats; positions
-    # whose n-gram is unique can never match later, so datatrove's left-to-right scan
-    # (find_all_duplicate: count a repeat, jump n tokens) only has to visit these positions.
+    # An n-gram (n >= 5) can only be a duplicate where each of its 5-grams repeats; positions whose
+    # n-gram is unique can never match later, so datatrove's left-to-right scan (find_all_duplicate:
+    # count a repeat, jump n tokens) only has to visit the others.
     rep_sorted = np.zeros(sk.shape[0], dtype=bool)
     rep_sorted[1:] |= same_as_prev
     rep_sorted[:-1] |= same_as_prev
-    mask = np.empty_like(rep_sorted)
+    mask = np.empty_like(rep_sorted)  # the 5-gram at p repeats
     mask[order] = rep_sorted
-    cand_arr = np.flatnonzero(mask)
-    cand = cand_arr.tolist()
-    ends = tokens.ends
+    dups: list[int] = []  # positions of the duplicates, n = 5, 6, ... in turn
+    per_n: list[int] = []  # how many for each n
     for n, kn in zip(DUP_NGRAMS, keys[DUP_NGRAMS[0] - 2 :]):
-        ck = kn[cand_arr[cand_arr <= n_toks - n]].tolist()
+        if n > DUP_NGRAMS[0]:
+            mask = mask[:-1] & mask[1:]  # the 5-grams at p and p + 1 .. p + n - 5 repeat
+        cand = np.flatnonzero(mask)
         seen: set = set()
-        dups = []
-        idx = 0
-        for p, g in zip(cand, ck):
-            if p < idx:
+        nxt = 0
+        found = len(dups)
+        for p, g in zip(cand.tolist(), kn[cand].tolist()):
+            if p < nxt:
                 continue
             if g in seen:
                 dups.append(p)
-                idx = p + n
+                nxt = p + n
             else:
                 seen.add(g)
-                idx = p + 1
-        if dups:
-            at = np.array(dups)
-            out[f"gopher_dup_{n}gram_char_frac"] = int(ends[at + n].sum() - ends[at].sum()) / text_len
+                nxt = p + 1
+        per_n.append(len(dups) - found)
+    if dups:  # characters of each duplicate n-gram: ends[p + n] - ends[p], summed per n
+        at = np.array(dups)
+        chars = np.zeros(at.shape[0] + 1, dtype=np.int64)
+        ns = np.repeat(np.array(DUP_NGRAMS[: len(per_n)]), per_n)
+        np.cumsum(tokens.ends[at + ns] - tokens.ends[at], out=chars[1:])
+        bounds = np.cumsum([0, *per_n]).tolist()
+        for n, a, b in zip(DUP_NGRAMS, bounds, bounds[1:]):
+            if b > a:
+                out[f"gopher_dup_{n}gram_char_frac"] = int(chars[b] - chars[a]) / text_len
 
 
 def _prepare(text: str | None, lang: str | None) -> tuple[str, str] | None:
@@ -401,13 +409,16 @@ def _signals(text: str, lang: str, tokens: _Tokens | None) -> dict[str, Any]:  #
     out["gopher_dup_para_char_frac"] = dc / text_len
     # lines = re.split(r"\n+", text): the non-empty pieces, plus "" at either end
     f_lines = text.split("\n")
-    r_lines = list(filter(None, f_lines))
-    if not f_lines[0]:
-        r_lines.insert(0, "")
-    if len(f_lines) > 1 and not f_lines[-1]:
-        r_lines.append("")
-    dn, dc = _dup_elements(r_lines)
-    out["gopher_dup_line_frac"] = dn / len(r_lines)
+    lead, trail = not f_lines[0], len(f_lines) > 1 and not f_lines[-1]
+    ne_dups = _dup_elements(ne_lines)  # FineWeb's, below
+    if (len(lines) == len(f_lines) - text.endswith("\n")  # splitlines() split at "\n" only
+            and n_ne == len(f_lines) - f_lines.count("")):  # and no line is blank but not empty
+        # the non-empty pieces are ne_lines: "" at both ends is one more repeat, of no characters
+        n_r, (dn, dc) = n_ne + lead + trail, (ne_dups[0] + (lead and trail), ne_dups[1])
+    else:
+        r_lines = [""] * lead + list(filter(None, f_lines)) + [""] * trail
+        n_r, (dn, dc) = len(r_lines), _dup_elements(r_lines)
+    out["gopher_dup_line_frac"] = dn / n_r
     out["gopher_dup_line_char_frac"] = dc / text_len
     _repetition_ngrams(tokens, 0 if unspaced else 1, out, text_len)
 
@@ -416,7 +427,7 @@ def _signals(text: str, lang: str, tokens: _Tokens | None) -> dict[str, Any]:  #
     if n_ne:
         out["fineweb_line_punct_frac"] = n_terminal / n_ne
         out["fineweb_short_line_frac"] = sum(map(SHORT_LINE_LENGTH.__ge__, map(len, stripped))) / n_ne
-        dn, dc = _dup_elements(ne_lines)
+        dn, dc = ne_dups
         denom = text_len - text.count("\n")
         if dc and denom:
             out["fineweb_dup_line_char_frac"] = dc / denom
