@@ -75,7 +75,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, groupby, repeat
+from itertools import compress, repeat
 from operator import methodcaller
 from typing import Any
 
@@ -402,8 +402,9 @@ def _signals(text: str, lang: str, tokens: _Tokens | None) -> dict[str, Any]:  #
         out["gopher_ellipsis_line_frac"] = sum(map(_ENDS_WITH_ELLIPSIS, stripped)) / n_ne
 
     # ---- Gopher repetition (datatrove definitions, on the raw text) ---------------------
-    # paragraphs = re.split(r"\n{2,}", text.strip()): runs of non-empty "\n"-pieces
-    paragraphs = ["\n".join(g) for k, g in groupby(text.strip().split("\n"), key=bool) if k]
+    # paragraphs = re.split(r"\n{2,}", text.strip()): split at "\n\n", a run of k newlines leaves k // 2 - 1
+    # empty pieces and, k odd, one "\n" before the next paragraph
+    paragraphs = [p.removeprefix("\n") for p in text.strip().split("\n\n") if p]
     dn, dc = _dup_elements(paragraphs)
     out["gopher_dup_para_frac"] = dn / len(paragraphs)
     out["gopher_dup_para_char_frac"] = dc / text_len
