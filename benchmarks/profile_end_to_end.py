@@ -164,7 +164,8 @@ _COMPONENTS = [
     ("words.py", "_JiebaSegmenter.__init__", "set-up: jieba dictionary"),
     ("words.py", None, "signals: word segmentation (words.py)"),
     ("token_arrays.py", None, "signals: word segmentation (words.py)"),
-    ("signals.py", "_repetition_ngrams", "signals: repetition n-grams"),
+    *[("signals.py", function, "signals: repetition n-grams")
+      for function in ("_repetition_ngrams", "_top_ngrams", "_top_ngram", "_dup_ngrams", "_ngram_keys")],
     ("signals.py", "_dup_elements", "signals: duplicate lines/paragraphs"),
     ("signals.py", None, "signals: other quality signals"),
     ("pii.py", None, "PII"),  # split by caller below

@@ -179,7 +179,7 @@ def _stopword_hashes(lang: str) -> np.ndarray:
 class _Tokens:
     """What the signals need of one document's tokens (words and symbol runs, in text order)."""
 
-    keys: list[np.ndarray]  # keys[n - 2][p]: the key of the n-gram at token p, n = 2..10 (while n <= tokens)
+    keys: list[np.ndarray]  # keys[n - 2][p]: the key of the n-gram at token p, n = 2..5 (while n <= tokens)
     lengths: np.ndarray  # int64 per token
     ends: np.ndarray  # int64, tokens + 1: characters of tokens p..q-1 = ends[q] - ends[p]
     words: int
@@ -196,12 +196,13 @@ def _per_text(offsets: np.ndarray, values: np.ndarray) -> list[int]:
 
 
 def _ngram_keys(h: np.ndarray) -> list[np.ndarray]:
-    """The 64-bit keys of the 2..10-grams of tokens with hashes ``h``: key(n) = key(n-1) * P + hash(token)
-    mod 2**64, a polynomial hash of the tokens' hashes (collision probability ~1e-19 per pair)."""
+    """The 64-bit keys of the 2..5-grams of tokens with hashes ``h``: key(n) = key(n-1) * P + hash(token)
+    mod 2**64, a polynomial hash of the tokens' hashes (collision probability ~1e-19 per pair). Longer
+    n-grams, up to 10, are told apart by the ids of their first and last 5-grams (_repetition_ngrams)."""
     keys = []
     k = h
     with np.errstate(over="ignore"):
-        for n in range(2, min(DUP_NGRAMS[-1], h.shape[0]) + 1):
+        for n in range(2, min(DUP_NGRAMS[0], h.shape[0]) + 1):
             k = k[:-1] * _P + h[n - 1 :]
             keys.append(k)
     return keys
@@ -298,13 +299,17 @@ def _repetition_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_
     probability ~1e-19 per pair), built with numpy instead of materialising tuples.
     """
     n_toks = tokens.lengths.shape[0]
-    keys = tokens.keys
     if n_toks < 2 or text_len == 0:
         return
     _top_ngrams(tokens, sep_len, out, text_len)
-    if n_toks < DUP_NGRAMS[0]:
-        return
-    k5 = keys[DUP_NGRAMS[0] - 2]
+    if n_toks >= DUP_NGRAMS[0]:
+        _dup_ngrams(tokens, out, text_len)
+
+
+def _dup_ngrams(tokens: _Tokens, out: dict[str, Any], text_len: int) -> None:
+    """Duplicated 5..10-gram char fractions (datatrove's find_all_duplicate) of a text of >= 5 tokens."""
+    n_toks = tokens.lengths.shape[0]
+    k5 = tokens.keys[DUP_NGRAMS[0] - 2]
     order = np.argsort(k5)
     sk = k5[order]
     same_as_prev = sk[1:] == sk[:-1]
@@ -318,16 +323,23 @@ def _repetition_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_
     rep_sorted[:-1] |= same_as_prev
     mask = np.empty_like(rep_sorted)  # the 5-gram at p repeats
     mask[order] = rep_sorted
+    # a small id per distinct 5-gram; the n-gram at p (5 <= n <= 10) is told by the ids of the 5-grams at
+    # p and p + n - 5, which cover it: exact small-int keys instead of more 64-bit hashes
+    ids = np.empty(sk.shape[0], dtype=np.int64)
+    ids[order] = np.cumsum(np.concatenate(([0], ~same_as_prev)))
+    n_ids = int(ids.max()) + 1
     dups: list[int] = []  # positions of the duplicates, n = 5, 6, ... in turn
     per_n: list[int] = []  # how many for each n
-    for n, kn in zip(DUP_NGRAMS, keys[DUP_NGRAMS[0] - 2 :]):
+    for n in DUP_NGRAMS:
+        if n > n_toks:
+            break
         if n > DUP_NGRAMS[0]:
             mask = mask[:-1] & mask[1:]  # the 5-grams at p and p + 1 .. p + n - 5 repeat
         cand = np.flatnonzero(mask)
         seen: set = set()
         nxt = 0
         found = len(dups)
-        for p, g in zip(cand.tolist(), kn[cand].tolist()):
+        for p, g in zip(cand.tolist(), (ids[cand] * n_ids + ids[cand + (n - DUP_NGRAMS[0])]).tolist()):
             if p < nxt:
                 continue
             if g in seen:
