@@ -68,6 +68,17 @@ def test_token_arrays_are_the_tokens_of_tokenize(all_fixtures):
     assert len(set(string_hashes(distinct).tolist())) == len(distinct)
 
 
+def test_token_hashes_do_not_depend_on_the_power_table_kept(monkeypatch):
+    from corpus_assets.core.text import token_arrays as TA
+
+    texts = [_TRICKY, "word " * 40, "x"]
+    expect = TA.spaced_tokens(texts).hashes.tolist()
+    monkeypatch.setattr(TA, "_POWERS_KEPT", 64)
+    monkeypatch.setattr(TA, "_POWERS", [])
+    assert TA.spaced_tokens(texts).hashes.tolist() == expect
+    assert TA.spaced_tokens(texts[:1]).hashes.tolist() == expect[: len(tokenize(_TRICKY, "en"))]
+
+
 def test_stop_word_count_is_a_count_of_listed_tokens(all_fixtures):
     for text, lang in all_fixtures.select("text", "lang").iter_rows():
         sw = stopwords(lang)

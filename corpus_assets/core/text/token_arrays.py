@@ -61,18 +61,25 @@ def _classes_of(codes: np.ndarray) -> np.ndarray:
 
 
 _POWERS: list[np.ndarray] = []
+_POWERS_KEPT = 1 << 20  # entries kept between calls (16 MB); a longer text gets its own, dropped after
+
+
+def _power_tables(size: int) -> list[np.ndarray]:
+    p = np.full(size, _BASE, dtype=_U64)
+    q = np.full(size, _BASE_INV, dtype=_U64)
+    p[0] = q[0] = 1
+    np.cumprod(p, out=p)
+    np.cumprod(q, out=q)
+    return [p, q]
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(B**i, B**-i) mod 2**64 for i < n (cached, grown geometrically)."""
+    """(B**i, B**-i) mod 2**64 for i < n (up to ``_POWERS_KEPT`` cached, grown geometrically)."""
+    if n > _POWERS_KEPT:
+        p, q = _power_tables(n)
+        return p, q
     if not _POWERS or _POWERS[0].size < n:
-        size = max(n, 2 * _POWERS[0].size if _POWERS else 0, 1 << 16)
-        p = np.full(size, _BASE, dtype=_U64)
-        q = np.full(size, _BASE_INV, dtype=_U64)
-        p[0] = q[0] = 1
-        np.cumprod(p, out=p)
-        np.cumprod(q, out=q)
-        _POWERS[:] = [p, q]
+        _POWERS[:] = _power_tables(min(max(n, 2 * _POWERS[0].size if _POWERS else 0, 1 << 16), _POWERS_KEPT))
     return _POWERS[0], _POWERS[1]
 
 
