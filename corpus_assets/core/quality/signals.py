@@ -8,7 +8,9 @@ same for one document.
 
 Tokens and words (``words.py``): *tokens* are words plus symbol runs (``.``, ``...``, ``#``), in
 text order - what datatrove gets from nltk; *words* are the tokens that contain a word
-character.  zh is segmented with jieba, ja by script runs, other languages by regex.
+character.  zh is segmented with jieba, ja by script runs, other languages by regex; the signals
+read tokens as arrays (``token_arrays.py``: lengths, word/alphabetic flags, 64-bit hashes), the
+spaced languages' tokenised a chunk of texts at once without a string per token.
 
 Lines: line fractions are taken over NON-EMPTY lines.  resiliparse separates blocks with an
 empty line while trafilatura - whose output FineWeb's thresholds were tuned on - does not;

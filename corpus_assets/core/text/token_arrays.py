@@ -16,6 +16,8 @@ array operations over their code points, for the same tokens as ``words.tokenize
   with its length and finalised with murmur3's ``fmix64``), so two tokens compare equal when their
   strings do, up to a ~2**-64 chance per pair; ``string_hashes`` hashes any string the same way (stop
   words).
+
+``token_arrays`` gives the same arrays for tokens that come as strings (the zh/ja segmenters').
 """
 
 from __future__ import annotations
