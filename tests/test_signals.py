@@ -79,6 +79,18 @@ def test_token_hashes_do_not_depend_on_the_power_table_kept(monkeypatch):
     assert TA.spaced_tokens(texts[:1]).hashes.tolist() == expect[: len(tokenize(_TRICKY, "en"))]
 
 
+@pytest.mark.parametrize("size", [1, 7, 57, 1000])
+def test_hash_set_membership_equals_isin(size):
+    import numpy as np
+
+    from corpus_assets.core.quality.signals import _HashSet
+
+    rng = np.random.default_rng(size)
+    members = rng.integers(0, 2**63, size, dtype=np.int64).view(np.uint64) * np.uint64(2) + np.uint64(size % 2)
+    probe = np.concatenate([members, rng.integers(0, 2**63, 5000, dtype=np.int64).view(np.uint64), members[:3]])
+    assert (_HashSet.of(members).contains(probe) == np.isin(probe, members)).all()
+
+
 def test_stop_word_count_is_a_count_of_listed_tokens(all_fixtures):
     for text, lang in all_fixtures.select("text", "lang").iter_rows():
         sw = stopwords(lang)

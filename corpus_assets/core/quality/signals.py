@@ -171,10 +171,39 @@ def _stopword_variants(lang: str) -> frozenset[str]:
     return frozenset(filter(WORD_CHAR_MATCH, sw | {w.capitalize() for w in sw} | {w.upper() for w in sw}))
 
 
+@dataclass(frozen=True)
+class _HashSet:
+    """Sorted 64-bit hashes with a directory by their top ``bits``: a membership test reads the few hashes
+    of one bucket (~4x faster than a binary search over all of them)."""
+
+    hashes: np.ndarray  # sorted, followed by `width` padding entries
+    starts: np.ndarray  # bucket b: hashes[starts[b]:starts[b + 1]]
+    shift: np.uint64
+    width: int  # entries in the largest bucket
+
+    @classmethod
+    def of(cls, hashes: np.ndarray) -> _HashSet:
+        hashes = np.sort(hashes)
+        bits = max(4, int(hashes.size).bit_length() + 1)
+        shift = np.uint64(64 - bits)
+        starts = np.searchsorted((hashes >> shift).astype(np.int64), np.arange((1 << bits) + 1))
+        width = int(np.diff(starts).max())
+        return cls(np.concatenate([hashes, np.zeros(width, dtype=np.uint64)]), starts, shift, width)
+
+    def contains(self, h: np.ndarray) -> np.ndarray:
+        bucket = (h >> self.shift).astype(np.intp)
+        lo, hi = self.starts[bucket], self.starts[bucket + 1]
+        hit = np.zeros(h.shape[0], dtype=bool)
+        for j in range(self.width):
+            hit |= (self.hashes[lo + j] == h) & (lo + j < hi)
+        return hit
+
+
 @lru_cache(maxsize=None)
-def _stopword_hashes(lang: str) -> np.ndarray:
-    """The token hashes (``token_arrays``) of ``_stopword_variants(lang)``, sorted."""
-    return np.sort(string_hashes(sorted(_stopword_variants(lang))))
+def _stopword_hashes(lang: str) -> _HashSet | None:
+    """The token hashes (``token_arrays``) of ``_stopword_variants(lang)``; None without a list."""
+    sw = _stopword_variants(lang)
+    return _HashSet.of(string_hashes(sorted(sw))) if sw else None
 
 
 @dataclass(frozen=True)
@@ -216,14 +245,13 @@ def _tokens(ta: TokenArrays, langs: list[str]) -> list[_Tokens]:
     stop = np.zeros(ta.hashes.size, dtype=bool)
     for lang in set(langs):
         sw = _stopword_hashes(lang)
-        if not sw.size:
+        if sw is None:
             continue
         if len(langs) == 1 or all(lg == lang for lg in langs):
             sel: slice | np.ndarray = slice(None)
         else:
             sel = np.repeat(np.array([lg == lang for lg in langs]), np.diff(ta.offsets))
-        h = ta.hashes[sel]
-        stop[sel] = sw[np.minimum(np.searchsorted(sw, h), sw.size - 1)] == h
+        stop[sel] = sw.contains(ta.hashes[sel])
     words = _per_text(ta.offsets, ta.is_word)
     word_chars = _per_text(ta.offsets, np.where(ta.is_word, ta.lengths, 0))
     alpha_words = _per_text(ta.offsets, ta.has_alpha)  # only words have an alphabetic character
