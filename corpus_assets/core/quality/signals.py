@@ -229,7 +229,7 @@ def _per_text(offsets: np.ndarray, values: np.ndarray) -> list[int]:
 def _ngram_keys(h: np.ndarray) -> list[np.ndarray]:
     """The 64-bit keys of the 2..5-grams of tokens with hashes ``h``: key(n) = key(n-1) * P + hash(token)
     mod 2**64, a polynomial hash of the tokens' hashes (collision probability ~1e-19 per pair). Longer
-    n-grams, up to 10, are told apart by the ids of their first and last 5-grams (_repetition_ngrams)."""
+    n-grams, up to 10, are told apart by the ids of their first and last 5-grams (``_dup_ngrams``)."""
     keys = []
     k = h
     with np.errstate(over="ignore"):
@@ -391,7 +391,7 @@ def _dup_ngrams(tokens: _Tokens, out: dict[str, Any], text_len: int) -> None:
 
 
 def _prepare(text: str | None, lang: str | None) -> tuple[str, str] | None:
-    """(text with ``\n`` line ends, lower-case lang), or None for a text without signals (all zero)."""
+    """(text with ``\\n`` line ends, lower-case lang), or None for a text without signals (all zero)."""
     if not text or text.isspace():
         return None
     if "\r" in text:
