@@ -163,7 +163,9 @@ _COMPONENTS = [
     ("words.py", "_segmenter", "set-up: jieba dictionary"),
     ("words.py", "_JiebaSegmenter.__init__", "set-up: jieba dictionary"),
     ("words.py", None, "signals: word segmentation (words.py)"),
-    ("signals.py", "_repetition_ngrams", "signals: repetition n-grams"),
+    ("token_arrays.py", None, "signals: word segmentation (words.py)"),
+    *[("signals.py", function, "signals: repetition n-grams")
+      for function in ("_repetition_ngrams", "_top_ngrams", "_top_ngram", "_dup_ngrams", "_ngram_keys")],
     ("signals.py", "_dup_elements", "signals: duplicate lines/paragraphs"),
     ("signals.py", None, "signals: other quality signals"),
     ("pii.py", None, "PII"),  # split by caller below

@@ -46,6 +46,58 @@ def test_spaced_tokenisation_keeps_contractions_and_splits_punctuation():
     assert split_words("Don't stop-words, e.g. #tags... ok!", "en") == ["Don't", "stop-words", "e", "g", "tags", "ok"]
 
 
+_TRICKY = ("a-b-c a--b -a- a'-b x.-b don't e\u2019mail 'quoted' -- --x x-- \x00a a\x00 \ud800x \u2183 \u2184x "
+           "\u00b2a \u00bd \u2460 word_1 \u00a0nbsp\u3000ideo\u2028sep\x1c\x85 \u200cz\u200d \U0001F600emoji")
+
+
+def test_token_arrays_are_the_tokens_of_tokenize(all_fixtures):
+    from corpus_assets.core.text.token_arrays import spaced_tokens, string_hashes
+
+    texts = [*all_fixtures["text"].to_list(), _TRICKY, "", " ", "-", "a", "\n\n"]
+    batch = spaced_tokens(texts)
+    for i, text in enumerate(texts):
+        toks = tokenize(text, "en")
+        a, b = batch.offsets[i], batch.offsets[i + 1]
+        assert batch.lengths[a:b].tolist() == list(map(len, toks))
+        assert batch.hashes[a:b].tolist() == string_hashes(toks).tolist()
+        assert batch.is_word[a:b].tolist() == [bool(W.is_word_token(t)) for t in toks]
+        assert batch.has_alpha[a:b].tolist() == [bool(W.HAS_ALPHA(t)) for t in toks]
+        one = spaced_tokens([text])  # a text's tokens do not depend on the texts batched with it
+        assert one.hashes.tolist() == batch.hashes[a:b].tolist()
+    distinct = sorted({t for text in texts for t in tokenize(text, "en")})
+    assert len(set(string_hashes(distinct).tolist())) == len(distinct)
+
+
+def test_token_hashes_do_not_depend_on_the_power_table_kept(monkeypatch):
+    from corpus_assets.core.text import token_arrays as TA
+
+    texts = [_TRICKY, "word " * 40, "x"]
+    expect = TA.spaced_tokens(texts).hashes.tolist()
+    monkeypatch.setattr(TA, "_POWERS_KEPT", 64)
+    monkeypatch.setattr(TA, "_POWERS", [])
+    assert TA.spaced_tokens(texts).hashes.tolist() == expect
+    assert TA.spaced_tokens(texts[:1]).hashes.tolist() == expect[: len(tokenize(_TRICKY, "en"))]
+
+
+@pytest.mark.parametrize("size", [1, 7, 57, 1000])
+def test_hash_set_membership_equals_isin(size):
+    import numpy as np
+
+    from corpus_assets.core.quality.signals import _HashSet
+
+    rng = np.random.default_rng(size)
+    members = rng.integers(0, 2**63, size, dtype=np.int64).view(np.uint64) * np.uint64(2) + np.uint64(size % 2)
+    probe = np.concatenate([members, rng.integers(0, 2**63, 5000, dtype=np.int64).view(np.uint64), members[:3]])
+    assert (_HashSet.of(members).contains(probe) == np.isin(probe, members)).all()
+
+
+def test_stop_word_count_is_a_count_of_listed_tokens(all_fixtures):
+    for text, lang in all_fixtures.select("text", "lang").iter_rows():
+        sw = stopwords(lang)
+        words = [t for t in tokenize(text, lang) if t.lower() in sw and t in {t.lower(), t.capitalize(), t.upper()}]
+        assert document_signals(text, lang)["gopher_stop_word_count"] == len(words), lang
+
+
 def test_arabic_and_hindi_words_are_not_broken_at_combining_marks():
     assert split_words("مُحَمَّد ذهب", "ar") == ["مُحَمَّد", "ذهب"]
     assert split_words("हिन्दी भाषा", "hi") == ["हिन्दी", "भाषा"]
@@ -127,7 +179,12 @@ def test_empty_frame():
     assert out.height == 0 and out.schema == pl.Schema({"doc_id": pl.String, **SIGNAL_SCHEMA})
 
 
-def test_compute_signals_equals_document_signals(all_fixtures):
+@pytest.mark.parametrize("chunk_chars", [None, 1, 5000])
+def test_compute_signals_equals_document_signals(all_fixtures, chunk_chars, monkeypatch):
+    if chunk_chars:  # texts are tokenised in chunks: any chunking gives the same signals
+        import corpus_assets.core.quality.signals as S
+
+        monkeypatch.setattr(S, "_CHUNK_CHARS", chunk_chars)
     out = compute_signals(all_fixtures)
     for row, (text, lang) in zip(out.iter_rows(named=True), all_fixtures.select("text", "lang").iter_rows()):
         expect = document_signals(text, lang)
@@ -211,6 +268,18 @@ def test_repetition_signals_match_reference(name):
         assert sig[key] == pytest.approx(value, rel=1e-12, abs=1e-15), key
 
 
+@pytest.mark.parametrize("text", [
+    "\na b\n \nb c d\na b\n", "a b\u2028b c\na b\nb c", "\n\nx y z\n\nx y z\n\n", "x y\ny z\n", "\nx y\ny z",
+    "x y\x0cy z\nx y\n\ty z\n", "  \n\n x y z \n x y z",
+    "one two three four five six seven eight nine ten eleven " * 3 + "one two three four five six",
+    "a b a b a b c a b a b a b c d e a b a b a b c",
+])
+def test_repetition_signals_match_reference_on_odd_texts(text):
+    sig = document_signals(text, "en")
+    for key, value in _reference_repetition(text, "en").items():
+        assert sig[key] == pytest.approx(value, rel=1e-12, abs=1e-15), key
+
+
 def test_repetition_high_on_page_of_repeated_lines():
     clean = document_signals(fixture("de_wdr_article.txt"), "de")
     spam = document_signals(repeated_page(), "de")
@@ -268,6 +337,12 @@ def test_c4_line_signals():
     assert base["c4_curly_bracket_line_count"] == 0 and sig["c4_curly_bracket_line_count"] == 1
     assert base["c4_lorem_ipsum_count"] == 0 and sig["c4_lorem_ipsum_count"] == 1
     assert sig["c4_sentence_count"] == base["c4_sentence_count"] + 1  # only the lorem line counts
+
+
+def test_policy_hints_cover_every_policy_phrase():
+    from corpus_assets.core.quality.signals import _POLICY_HINTS, POLICY_SUBSTRINGS
+
+    assert all(any(hint in phrase for hint in _POLICY_HINTS) for phrase in POLICY_SUBSTRINGS)
 
 
 def test_sentence_count():

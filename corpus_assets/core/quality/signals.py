@@ -8,7 +8,9 @@ same for one document.
 
 Tokens and words (``words.py``): *tokens* are words plus symbol runs (``.``, ``...``, ``#``), in
 text order - what datatrove gets from nltk; *words* are the tokens that contain a word
-character.  zh is segmented with jieba, ja by script runs, other languages by regex.
+character.  zh is segmented with jieba, ja by script runs, other languages by regex; the signals
+read tokens as arrays (``token_arrays.py``: lengths, word/alphabetic flags, 64-bit hashes), the
+spaced languages' tokenised a chunk of texts at once without a string per token.
 
 Lines: line fractions are taken over NON-EMPTY lines.  resiliparse separates blocks with an
 empty line while trafilatura - whose output FineWeb's thresholds were tuned on - does not;
@@ -73,8 +75,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, compress, filterfalse, groupby, repeat
+from itertools import compress, repeat
 from operator import methodcaller
 from typing import Any
 
@@ -82,6 +85,7 @@ import numpy as np
 import polars as pl
 
 from corpus_assets.core.text.languages import is_unspaced
+from corpus_assets.core.text.token_arrays import TokenArrays, spaced_tokens, string_hashes, token_arrays
 from corpus_assets.core.text.words import WORD_CHAR_MATCH, stopwords, tokenize
 
 __all__ = ["SIGNAL_SCHEMA", "SIGNAL_COLUMNS", "document_signals", "compute_signals"]
@@ -139,6 +143,9 @@ POLICY_SUBSTRINGS = (
     "use cookies",
 )
 
+# a text without any of these has none of POLICY_SUBSTRINGS: 3 scans of the text instead of 6
+_POLICY_HINTS = ("cookie", "privacy policy", "terms of use")
+
 BULLETS = ("•", "-", "*", "●", "▪", "◦", "‣")
 _BULLET_START = re.compile(r"\s*[" + re.escape("".join(BULLETS)) + "]").match
 _ENDS_WITH_ELLIPSIS = methodcaller("endswith", ("...", "\u2026"))
@@ -146,14 +153,7 @@ _ENDS_WITH_TERMINAL = methodcaller("endswith", TERMINAL_PUNCT)
 _ENDS_WITH_DOTS = methodcaller("endswith", "...")
 _ENDS_WITH_CJK_ENDER = methodcaller("endswith", ("\u3002", "\uff01", "\uff1f"))
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
-# "has an alphabetic char" (str.isalpha): word chars minus digits, "_" and the common
-# non-decimal numerals (superscripts, vulgar fractions, number forms, circled numbers).
-_HAS_ALPHA = re.compile(
-    r"[^\W\d_\u00b2\u00b3\u00b9\u00bc-\u00be\u0f2a-\u0f33\u2150-\u218f\u2460-\u24ff\u2776-\u2793]"
-).search
 _CJK_SENTENCE_ENDERS = ("。", "！", "？")
-# the only letters (str.isalpha) without an alphabetic character by _HAS_ALPHA: Ↄ ↄ (number forms)
-_ALPHA_NOT_HAS_ALPHA = ("\u2183", "\u2184")
 
 
 _ZERO: dict[str, Any] = {k: (0 if v == pl.Int64() else 0.0) for k, v in SIGNAL_SCHEMA.items()}
@@ -171,17 +171,104 @@ def _stopword_variants(lang: str) -> frozenset[str]:
     return frozenset(filter(WORD_CHAR_MATCH, sw | {w.capitalize() for w in sw} | {w.upper() for w in sw}))
 
 
-def _word_stats(toks: list[str], text: str) -> tuple[int, int, int]:
-    """(words, their characters, words with an alphabetic character) of ``toks``, the words being the
-    tokens that start with a word character. C-level passes: a token that is str.isalnum is a word and a
-    str.isalpha one has an alphabetic character, so the regexes only see the few other tokens."""
-    if any(c in text for c in _ALPHA_NOT_HAS_ALPHA):
-        words = list(filter(WORD_CHAR_MATCH, toks))
-        return len(words), sum(map(len, words)), len(list(filter(_HAS_ALPHA, words)))
-    symbols = list(filterfalse(WORD_CHAR_MATCH, filterfalse(str.isalnum, toks)))
-    not_alpha = list(filterfalse(str.isalpha, toks))  # symbol tokens have no alphabetic character
-    return (len(toks) - len(symbols), sum(map(len, toks)) - sum(map(len, symbols)),
-            len(toks) - len(not_alpha) + len(list(filter(_HAS_ALPHA, not_alpha))))
+@dataclass(frozen=True)
+class _HashSet:
+    """Sorted 64-bit hashes with a directory by their top ``bits``: a membership test reads the few hashes
+    of one bucket (~4x faster than a binary search over all of them)."""
+
+    hashes: np.ndarray  # sorted, followed by `width` padding entries
+    starts: np.ndarray  # bucket b: hashes[starts[b]:starts[b + 1]]
+    shift: np.uint64
+    width: int  # entries in the largest bucket
+
+    @classmethod
+    def of(cls, hashes: np.ndarray) -> _HashSet:
+        hashes = np.sort(hashes)
+        bits = max(4, int(hashes.size).bit_length() + 1)
+        shift = np.uint64(64 - bits)
+        starts = np.searchsorted((hashes >> shift).astype(np.int64), np.arange((1 << bits) + 1))
+        width = int(np.diff(starts).max())
+        return cls(np.concatenate([hashes, np.zeros(width, dtype=np.uint64)]), starts, shift, width)
+
+    def contains(self, h: np.ndarray) -> np.ndarray:
+        bucket = (h >> self.shift).astype(np.intp)
+        lo, hi = self.starts[bucket], self.starts[bucket + 1]
+        hit = np.zeros(h.shape[0], dtype=bool)
+        for j in range(self.width):
+            hit |= (self.hashes[lo + j] == h) & (lo + j < hi)
+        return hit
+
+
+@lru_cache(maxsize=None)
+def _stopword_hashes(lang: str) -> _HashSet | None:
+    """The token hashes (``token_arrays``) of ``_stopword_variants(lang)``; None without a list."""
+    sw = _stopword_variants(lang)
+    return _HashSet.of(string_hashes(sorted(sw))) if sw else None
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """What the signals need of one document's tokens (words and symbol runs, in text order)."""
+
+    keys: list[np.ndarray]  # keys[n - 2][p]: the key of the n-gram at token p, n = 2..5 (while n <= tokens)
+    lengths: np.ndarray  # int64 per token
+    ends: np.ndarray  # int64, tokens + 1: characters of tokens p..q-1 = ends[q] - ends[p]
+    words: int
+    word_chars: int
+    alpha_words: int  # words with an alphabetic character
+    stop_words: int
+
+
+def _per_text(offsets: np.ndarray, values: np.ndarray) -> list[int]:
+    """The sum of ``values`` over each text's tokens (text i: tokens ``offsets[i]:offsets[i + 1]``)."""
+    prefix = np.zeros(values.size + 1, dtype=np.int64)
+    np.cumsum(values, out=prefix[1:])
+    return (prefix[offsets[1:]] - prefix[offsets[:-1]]).tolist()
+
+
+def _ngram_keys(h: np.ndarray) -> list[np.ndarray]:
+    """The 64-bit keys of the 2..5-grams of tokens with hashes ``h``: key(n) = key(n-1) * P + hash(token)
+    mod 2**64, a polynomial hash of the tokens' hashes (collision probability ~1e-19 per pair). Longer
+    n-grams, up to 10, are told apart by the ids of their first and last 5-grams (``_dup_ngrams``)."""
+    keys = []
+    k = h
+    with np.errstate(over="ignore"):
+        for n in range(2, min(DUP_NGRAMS[0], h.shape[0]) + 1):
+            k = k[:-1] * _P + h[n - 1 :]
+            keys.append(k)
+    return keys
+
+
+def _tokens(ta: TokenArrays, langs: list[str]) -> list[_Tokens]:
+    """``_Tokens`` of each text of ``ta`` (``langs[i]`` the language of text i); n-gram keys and character
+    offsets are computed for all texts at once (a key across two texts is never read)."""
+    stop = np.zeros(ta.hashes.size, dtype=bool)
+    for lang in set(langs):
+        sw = _stopword_hashes(lang)
+        if sw is None:
+            continue
+        if len(langs) == 1 or all(lg == lang for lg in langs):
+            sel: slice | np.ndarray = slice(None)
+        else:
+            sel = np.repeat(np.array([lg == lang for lg in langs]), np.diff(ta.offsets))
+        stop[sel] = sw.contains(ta.hashes[sel])
+    words = _per_text(ta.offsets, ta.is_word)
+    word_chars = _per_text(ta.offsets, np.where(ta.is_word, ta.lengths, 0))
+    alpha_words = _per_text(ta.offsets, ta.has_alpha)  # only words have an alphabetic character
+    stop_words = _per_text(ta.offsets, stop)
+    keys = _ngram_keys(ta.hashes)
+    ends = np.zeros(ta.lengths.size + 1, dtype=np.int64)
+    np.cumsum(ta.lengths, out=ends[1:])
+    bounds = ta.offsets.tolist()
+    return [_Tokens([k[a : b - m] for m, k in enumerate(keys[: b - a - 1], 1)], ta.lengths[a:b], ends[a : b + 1], *stats)
+            for a, b, *stats in zip(bounds, bounds[1:], words, word_chars, alpha_words, stop_words)]
+
+
+def _unspaced_tokens(line_toks: list[list[str]], lang: str) -> tuple[_Tokens, list[int]]:
+    """``_Tokens`` of a zh/ja text from the segmenter's tokens of each of its lines, and the words of each line."""
+    ta = token_arrays([t for lt in line_toks for t in lt])  # one text
+    line_ends = np.cumsum(np.fromiter(map(len, line_toks), dtype=np.int64, count=len(line_toks)))
+    return _tokens(ta, [lang])[0], _per_text(np.concatenate(([0], line_ends)), ta.is_word)
 
 
 def _dup_elements(items: list[str]) -> tuple[int, int]:
@@ -216,95 +303,115 @@ def _top_ngram(kn: np.ndarray) -> tuple[int, int]:
     cnt = int(counts.max())
     if cnt == 1:
         return 0, cnt
-    top_keys = sk[starts[counts == cnt]]
+    top_keys = sk[starts[counts == cnt]]  # sorted
     if top_keys.shape[0] == 1:
         return int((kn == top_keys[0]).argmax()), cnt
-    if top_keys.shape[0] <= 16:
-        return int((kn[:, None] == top_keys).any(axis=1).argmax()), cnt
-    return int(np.isin(kn, top_keys).argmax()), cnt
+    is_top = top_keys[np.minimum(np.searchsorted(top_keys, kn), top_keys.shape[0] - 1)] == kn
+    return int(is_top.argmax()), cnt
 
 
-def _top_ngrams(keys: dict[int, np.ndarray], toks: list[str], sep_len: int, out: dict[str, Any], text_len: int
-                ) -> None:
+def _top_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_len: int) -> None:
     """Top 2/3/4-gram char fractions: datatrove's Counter.most_common(1) picks, among the n-grams with the
     highest count, the one seen first; chars = len(" ".join(gram)) * count."""
     pos, cnt = 0, 2
-    for n in TOP_NGRAMS:
-        kn = keys.get(n)
-        if kn is None:
-            break
+    ends = tokens.ends
+    for n, kn in zip(TOP_NGRAMS, tokens.keys):
         if cnt > 1:  # else no (n-1)-gram repeats, so no n-gram does: (0, 1) again
             pos, cnt = _top_ngram(kn)
-        gram_len = sum(map(len, toks[pos : pos + n])) + sep_len * (n - 1)
+        gram_len = int(ends[pos + n] - ends[pos]) + sep_len * (n - 1)
         out[f"gopher_top_{n}gram_char_frac"] = gram_len * cnt / text_len
 
 
-def _repetition_ngrams(toks: list[str], sep_len: int, out: dict[str, Any], text_len: int) -> None:
+def _repetition_ngrams(tokens: _Tokens, sep_len: int, out: dict[str, Any], text_len: int) -> None:
     """Top 2/3/4-gram and duplicated 5..10-gram char fractions (datatrove definitions).
 
-    N-grams are compared by a 64-bit polynomial hash of the tokens' str hashes (collision
+    N-grams are compared by a 64-bit polynomial hash of the tokens' 64-bit hashes (collision
     probability ~1e-19 per pair), built with numpy instead of materialising tuples.
     """
-    n_toks = len(toks)
+    n_toks = tokens.lengths.shape[0]
     if n_toks < 2 or text_len == 0:
         return
-    h = np.fromiter(map(hash, toks), dtype=np.int64, count=n_toks).view(np.uint64)
-    keys: dict[int, np.ndarray] = {}
-    k = h
-    with np.errstate(over="ignore"):
-        for n in range(2, min(DUP_NGRAMS[-1], n_toks) + 1):
-            k = k[:-1] * _P + h[n - 1 :]
-            keys[n] = k
+    _top_ngrams(tokens, sep_len, out, text_len)
+    if n_toks >= DUP_NGRAMS[0]:
+        _dup_ngrams(tokens, out, text_len)
 
-    _top_ngrams(keys, toks, sep_len, out, text_len)
-    k5 = keys.get(DUP_NGRAMS[0])
-    if k5 is None:
-        return
+
+def _dup_ngrams(tokens: _Tokens, out: dict[str, Any], text_len: int) -> None:
+    """Duplicated 5..10-gram char fractions (datatrove's find_all_duplicate) of a text of >= 5 tokens."""
+    n_toks = tokens.lengths.shape[0]
+    k5 = tokens.keys[DUP_NGRAMS[0] - 2]
     order = np.argsort(k5)
     sk = k5[order]
     same_as_prev = sk[1:] == sk[:-1]
     if not same_as_prev.any():
         return  # no repeated 5-gram => no repeated n-gram for any n >= 5
-    # An n-gram (n >= 5) can only be a duplicate where its leading 5-gram repeats; positions
-    # whose n-gram is unique can never match later, so datatrove's left-to-right scan
-    # (find_all_duplicate: count a repeat, jump n tokens) only has to visit these positions.
+    # An n-gram (n >= 5) can only be a duplicate where each of its 5-grams repeats; positions whose
+    # n-gram is unique can never match later, so datatrove's left-to-right scan (find_all_duplicate:
+    # count a repeat, jump n tokens) only has to visit the others.
     rep_sorted = np.zeros(sk.shape[0], dtype=bool)
     rep_sorted[1:] |= same_as_prev
     rep_sorted[:-1] |= same_as_prev
-    mask = np.empty_like(rep_sorted)
+    mask = np.empty_like(rep_sorted)  # the 5-gram at p repeats
     mask[order] = rep_sorted
-    cand_arr = np.flatnonzero(mask)
-    cand = cand_arr.tolist()
-    ends = list(accumulate(map(len, toks), initial=0))  # chars of toks[p:p+n] = ends[p+n] - ends[p]
+    # a small id per distinct 5-gram; the n-gram at p (5 <= n <= 10) is told by the ids of the 5-grams at
+    # p and p + n - 5, which cover it: exact small-int keys instead of more 64-bit hashes
+    ids = np.empty(sk.shape[0], dtype=np.int64)
+    ids[order] = np.cumsum(np.concatenate(([0], ~same_as_prev)))
+    n_ids = int(ids.max()) + 1
+    dups: list[int] = []  # positions of the duplicates, n = 5, 6, ... in turn
+    per_n: list[int] = []  # how many for each n
     for n in DUP_NGRAMS:
-        kn = keys.get(n)
-        if kn is None:
+        if n > n_toks:
             break
-        ck = kn[cand_arr[cand_arr <= n_toks - n]].tolist()
+        if n > DUP_NGRAMS[0]:
+            mask = mask[:-1] & mask[1:]  # the 5-grams at p and p + 1 .. p + n - 5 repeat
+        cand = np.flatnonzero(mask)
         seen: set = set()
-        idx = 0
-        rep = 0
-        for p, g in zip(cand, ck):
-            if p < idx:
+        nxt = 0
+        found = len(dups)
+        for p, g in zip(cand.tolist(), (ids[cand] * n_ids + ids[cand + (n - DUP_NGRAMS[0])]).tolist()):
+            if p < nxt:
                 continue
             if g in seen:
-                rep += ends[p + n] - ends[p]
-                idx = p + n
+                dups.append(p)
+                nxt = p + n
             else:
                 seen.add(g)
-                idx = p + 1
-        out[f"gopher_dup_{n}gram_char_frac"] = rep / text_len
+                nxt = p + 1
+        per_n.append(len(dups) - found)
+    if dups:  # characters of each duplicate n-gram: ends[p + n] - ends[p], summed per n
+        at = np.array(dups)
+        chars = np.zeros(at.shape[0] + 1, dtype=np.int64)
+        ns = np.repeat(np.array(DUP_NGRAMS[: len(per_n)]), per_n)
+        np.cumsum(tokens.ends[at + ns] - tokens.ends[at], out=chars[1:])
+        bounds = np.cumsum([0, *per_n]).tolist()
+        for n, a, b in zip(DUP_NGRAMS, bounds, bounds[1:]):
+            if b > a:
+                out[f"gopher_dup_{n}gram_char_frac"] = int(chars[b] - chars[a]) / text_len
 
 
-def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # noqa: C901 - one hot pass whose sections share a dozen intermediates
-    """All SIGNAL_SCHEMA values for one document (a plain dict, name -> int/float)."""
-    out = dict(_ZERO)
+def _prepare(text: str | None, lang: str | None) -> tuple[str, str] | None:
+    """(text with ``\\n`` line ends, lower-case lang), or None for a text without signals (all zero)."""
     if not text or text.isspace():
-        return out
+        return None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lang = (lang or "").lower()
-    unspaced = is_unspaced(lang)
+    return text, (lang or "").lower()
+
+
+def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:
+    """All SIGNAL_SCHEMA values for one document (a plain dict, name -> int/float)."""
+    prepared = _prepare(text, lang)
+    if prepared is None:
+        return dict(_ZERO)
+    text, lang = prepared
+    return _signals(text, lang, None if is_unspaced(lang) else _tokens(spaced_tokens([text]), [lang])[0])
+
+
+def _signals(text: str, lang: str, tokens: _Tokens | None) -> dict[str, Any]:  # noqa: C901 - one hot pass whose sections share a dozen intermediates
+    """``document_signals`` of a prepared text; ``tokens`` given for a spaced language, None for zh/ja."""
+    out = dict(_ZERO)
+    unspaced = tokens is None
     text_len = len(text)
 
     # ---- lines -------------------------------------------------------------------------
@@ -318,52 +425,52 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
     n_ne = len(stripped)
 
     # ---- tokens ------------------------------------------------------------------------
-    if unspaced:
-        line_toks = [tokenize(line, lang) for line in stripped]
-        toks = [t for lt in line_toks for t in lt]
-    else:
-        line_toks = None
-        toks = tokenize(text, lang)
-    n_toks = len(toks)
-    n_words, word_chars, alpha_words = _word_stats(toks, text)
+    line_words: list[int] = []
+    if tokens is None:  # zh/ja: segmented line by line (the C4 candidate lines need words per line)
+        tokens, line_words = _unspaced_tokens([tokenize(line, lang) for line in stripped], lang)
+    n_toks = tokens.lengths.shape[0]
+    n_words = tokens.words
 
     # ---- Gopher quality ----------------------------------------------------------------
     out["gopher_word_count"] = n_words
     if n_words:
-        out["gopher_mean_word_length"] = word_chars / n_words
+        out["gopher_mean_word_length"] = tokens.word_chars / n_words
         out["gopher_hash_word_ratio"] = text.count("#") / n_words
         out["gopher_ellipsis_word_ratio"] = (text.count("...") + text.count("\u2026")) / n_words
-        out["gopher_alpha_word_frac"] = alpha_words / n_words
-        sw = _stopword_variants(lang)
-        if sw:  # only words can be stop words (see _stopword_variants)
-            out["gopher_stop_word_count"] = sum(map(sw.__contains__, toks))
+        out["gopher_alpha_word_frac"] = tokens.alpha_words / n_words
+        out["gopher_stop_word_count"] = tokens.stop_words
     if n_ne:
         out["gopher_bullet_line_frac"] = len(list(filter(_BULLET_START, ne_lines))) / n_ne
         out["gopher_ellipsis_line_frac"] = sum(map(_ENDS_WITH_ELLIPSIS, stripped)) / n_ne
 
     # ---- Gopher repetition (datatrove definitions, on the raw text) ---------------------
-    # paragraphs = re.split(r"\n{2,}", text.strip()): runs of non-empty "\n"-pieces
-    paragraphs = ["\n".join(g) for k, g in groupby(text.strip().split("\n"), key=bool) if k]
+    # paragraphs = re.split(r"\n{2,}", text.strip()): split at "\n\n", a run of k newlines leaves k // 2 - 1
+    # empty pieces and, k odd, one "\n" before the next paragraph
+    paragraphs = [p.removeprefix("\n") for p in text.strip().split("\n\n") if p]
     dn, dc = _dup_elements(paragraphs)
     out["gopher_dup_para_frac"] = dn / len(paragraphs)
     out["gopher_dup_para_char_frac"] = dc / text_len
     # lines = re.split(r"\n+", text): the non-empty pieces, plus "" at either end
     f_lines = text.split("\n")
-    r_lines = list(filter(None, f_lines))
-    if not f_lines[0]:
-        r_lines.insert(0, "")
-    if len(f_lines) > 1 and not f_lines[-1]:
-        r_lines.append("")
-    dn, dc = _dup_elements(r_lines)
-    out["gopher_dup_line_frac"] = dn / len(r_lines)
+    lead, trail = not f_lines[0], len(f_lines) > 1 and not f_lines[-1]
+    ne_dups = _dup_elements(ne_lines)  # FineWeb's, below
+    if (len(lines) == len(f_lines) - text.endswith("\n")  # splitlines() split at "\n" only
+            and n_ne == len(f_lines) - f_lines.count("")):  # and no line is blank but not empty
+        # the non-empty pieces are ne_lines: "" at both ends is one more repeat, of no characters
+        n_r, (dn, dc) = n_ne + lead + trail, (ne_dups[0] + (lead and trail), ne_dups[1])
+    else:
+        r_lines = [""] * lead + list(filter(None, f_lines)) + [""] * trail
+        n_r, (dn, dc) = len(r_lines), _dup_elements(r_lines)
+    out["gopher_dup_line_frac"] = dn / n_r
     out["gopher_dup_line_char_frac"] = dc / text_len
-    _repetition_ngrams(toks, 0 if unspaced else 1, out, text_len)
+    _repetition_ngrams(tokens, 0 if unspaced else 1, out, text_len)
 
     # ---- FineWeb -----------------------------------------------------------------------
+    n_terminal = sum(map(_ENDS_WITH_TERMINAL, stripped))  # lines ending in terminal punctuation (C4 too)
     if n_ne:
-        out["fineweb_line_punct_frac"] = sum(map(_ENDS_WITH_TERMINAL, stripped)) / n_ne
+        out["fineweb_line_punct_frac"] = n_terminal / n_ne
         out["fineweb_short_line_frac"] = sum(map(SHORT_LINE_LENGTH.__ge__, map(len, stripped))) / n_ne
-        dn, dc = _dup_elements(ne_lines)
+        dn, dc = ne_dups
         denom = text_len - text.count("\n")
         if dc and denom:
             out["fineweb_dup_line_char_frac"] = dc / denom
@@ -376,7 +483,7 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
     out["c4_lorem_ipsum_count"] = text_lower.count("lorem ipsum")
     if n_ne:
         # terminal punctuation, not "...", after removing citation marks ([1], [edit], ...)
-        n_term = sum(map(_ENDS_WITH_TERMINAL, stripped)) - sum(map(_ENDS_WITH_DOTS, stripped))
+        n_term = n_terminal - sum(map(_ENDS_WITH_DOTS, stripped))
         if "[" in text:
             for line in stripped:
                 if line.endswith("]"):
@@ -386,9 +493,7 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
 
     # candidate lines: >= 3 words and no word > 1000 chars
     if unspaced:
-        # words = tokens less symbol runs; a str.isalnum token is a word, so the regex sees only the rest
-        word_counts = [len(lt) - len(list(filterfalse(WORD_CHAR_MATCH, filterfalse(str.isalnum, lt))))
-                       for lt in line_toks]  # type: ignore[union-attr]
+        word_counts = line_words
     else:
         # only ">= 3 words?" matters: split at most twice (the rest of the line stays one piece)
         word_counts = list(map(len, map(str.split, stripped, repeat(None), repeat(MIN_C4_WORDS_PER_LINE - 1))))
@@ -398,7 +503,7 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
     js = curly = policy = 0
     check_js = "javascript" in text_lower
     check_curly = "{" in text
-    check_policy = any(p in text_lower for p in POLICY_SUBSTRINGS)
+    check_policy = any(map(text_lower.__contains__, _POLICY_HINTS))
     if check_js or check_curly or check_policy:  # datatrove order: javascript, {, policy
         kept = []
         for line in cand:
@@ -434,6 +539,9 @@ def document_signals(text: str | None, lang: str | None) -> dict[str, Any]:  # n
     return out
 
 
+_CHUNK_CHARS = 1 << 18  # texts tokenised at once: enough to amortise the array calls, small enough for the caches
+
+
 def compute_signals(df: pl.DataFrame) -> pl.DataFrame:
     """``doc_id`` (str) + every SIGNAL_SCHEMA column, exact dtypes, one row per input row in input
     order, for a frame with ``doc_id``, ``text`` and ``lang`` (null text/lang allowed)."""
@@ -441,10 +549,27 @@ def compute_signals(df: pl.DataFrame) -> pl.DataFrame:
     if missing:
         raise ValueError(f"compute_signals: input frame lacks column(s) {sorted(missing)}")
     cols = SIGNAL_COLUMNS
-    rows = [
-        tuple(map(document_signals(text, lang).__getitem__, cols))
-        for text, lang in zip(df.get_column("text").to_list(), df.get_column("lang").to_list())
-    ]
+    zero = tuple(map(_ZERO.__getitem__, cols))
+    prepared = list(map(_prepare, df.get_column("text").to_list(), df.get_column("lang").to_list()))
+    rows = []
+    start = 0
+    while start < len(prepared):  # chunks of ~_CHUNK_CHARS: spaced texts are tokenised a chunk at once
+        stop, size = start, 0
+        while stop < len(prepared) and size < _CHUNK_CHARS:
+            p = prepared[stop]
+            size += len(p[0]) if p else 0
+            stop += 1
+        chunk = prepared[start:stop]
+        spaced = [p for p in chunk if p and not is_unspaced(p[1])]
+        tokens = iter(_tokens(spaced_tokens([p[0] for p in spaced]), [p[1] for p in spaced]) if spaced else ())
+        for p in chunk:
+            if p is None:
+                rows.append(zero)
+            else:
+                text, lang = p
+                toks = None if is_unspaced(lang) else next(tokens)
+                rows.append(tuple(map(_signals(text, lang, toks).__getitem__, cols)))
+        start = stop
     columns = list(zip(*rows)) if rows else [() for _ in cols]
     return pl.DataFrame(
         [df.get_column("doc_id").cast(pl.String).alias("doc_id")]

@@ -65,6 +65,8 @@ __all__ = [
     "split_words",
     "is_word_token",
     "WORD_CHAR_MATCH",
+    "JOINER_MATCH",
+    "HAS_ALPHA",
     "stopwords",
     "stopword_languages",
 ]
@@ -90,6 +92,14 @@ _IS_WORD = re.compile(rf"[{_WORDCH}]").match
 #: C-level predicate "token starts with a word char" (= is a word, not a symbol run); use with
 #: ``filter``/``map`` in hot loops instead of the Python-level ``is_word_token``.
 WORD_CHAR_MATCH = _IS_WORD
+#: a character that joins two runs of word characters into one word (``don't``, ``e-mail``)
+JOINER_MATCH = re.compile(_JOIN).match
+#: "has an alphabetic character" (str.isalpha), as a regex search: word characters minus digits, "_" and the
+#: common non-decimal numerals (superscripts, vulgar fractions, number forms, circled numbers). The only
+#: letters it misses are Ↄ ↄ (U+2183, U+2184, number forms).
+HAS_ALPHA = re.compile(
+    r"[^\W\d_\u00b2\u00b3\u00b9\u00bc-\u00be\u0f2a-\u0f33\u2150-\u218f\u2460-\u24ff\u2776-\u2793]"
+).search
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_SPLIT_RE = re.compile(rf"([{_HAN}]+)")
