@@ -35,9 +35,17 @@ from corpus_assets.core.lake.delta_tables import table_exists
 # expectation types evaluated here (when the Polars engine supports the expectation on the table's columns)
 KEYED = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique",
                    "expect_column_unique_value_count_to_be_between"})
-MEMORY_LIMIT = "128MB"  # DuckDB's limit for the checks of one table; its joins and aggregations spill beyond it
+MEMORY_LIMIT = "64MB"  # DuckDB's limit for the checks of one table; its joins and aggregations spill beyond it
+MAX_MEMORY_LIMIT = "2GiB"  # ... raised up to this one when DuckDB runs out of memory anyway (see KeyedChecks._sql)
 LOAD_BATCH_ROWS = 65_536  # rows of key columns streamed into DuckDB at a time
 ROW = "__rn"  # a row's position in the checked table (read_table's order)
+
+
+def _bytes(setting: str) -> int:
+    """A DuckDB memory setting (``64MB``, ``61.0 MiB``, ``2GiB``) in bytes."""
+    number = setting.strip().rstrip("BbIi").strip()
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(number[-1:].upper(), 1)
+    return int(float(number.rstrip("KMGTkmgt").strip()) * scale)
 
 
 def _q(name: str) -> str:
@@ -97,7 +105,20 @@ class KeyedChecks:
         return self._con
 
     def _sql(self, query: str) -> list[tuple]:
-        return self.con.execute(query).fetchall()
+        """The rows of ``query``.  Should DuckDB run out of memory even though it spills (an operator that
+        cannot), the query runs again under twice the limit, up to ``MAX_MEMORY_LIMIT``: a check must not fail
+        for want of memory."""
+        import duckdb
+
+        while True:
+            try:
+                return self.con.execute(query).fetchall()
+            except duckdb.OutOfMemoryException:
+                limit = self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+                raised = 2 * _bytes(limit)
+                if raised > _bytes(MAX_MEMORY_LIMIT):
+                    raise
+                self.con.execute(f"SET memory_limit = '{raised // 2**20}MiB'")
 
     def load(self, table: str, columns: Sequence[str]) -> tuple[str, list[str]]:
         """``table``'s partition (``columns`` it has, and ``ROW``) as a DuckDB table: its name and columns.

@@ -115,10 +115,13 @@ def _validate(table: str, schema: pl.DataFrame, read: Reader, batches: Batches, 
     groups = _group_expectations(table, configs, frame, frames, wide, context, flags,
                                  derived_errors, frame_errors, outcomes, parameters if use_polars else None,
                                  schema.columns if keyed is not None else None)
-    key_columns = keyed_columns(table, configs, schema) if keyed is not None else []
-    for i, cfg in groups.pop(KEYED_GROUP, []):
-        assert keyed is not None
-        outcomes[i] = keyed.expectation(cfg, settings.index_column, parameters, key_columns)
+    custom: SuiteResult | None = None
+    if keyed is not None:  # first, then its database is closed: its memory and the batches' never add up
+        key_columns = keyed_columns(table, configs, schema)
+        for i, cfg in groups.pop(KEYED_GROUP, []):
+            outcomes[i] = keyed.expectation(cfg, settings.index_column, parameters, key_columns)
+        custom = keyed.custom_checks(settings.custom_checks, key_columns) if settings.custom_checks else None
+        keyed.close()
     for key, chosen in groups.items():
         if key.startswith(POLARS_GROUP) and key not in STREAMED:
             name = key.removeprefix(POLARS_GROUP)
@@ -131,9 +134,7 @@ def _validate(table: str, schema: pl.DataFrame, read: Reader, batches: Batches, 
     ordered = [outcomes[i] for i in range(len(configs))]
     result = SuiteResult(table, all(o.success for o in ordered), ordered, partition, frame.height,
                          time.perf_counter() - started)
-    if keyed is not None:
-        custom = keyed.custom_checks(settings.custom_checks, key_columns) if settings.custom_checks else None
-    else:
+    if keyed is None:
         custom = run_custom_checks(table, frame, others or {}, checks=settings.custom_checks)
     return result.merged(custom) if custom is not None and custom.outcomes else result
 
