@@ -1,16 +1,21 @@
 """Validate a frame, or a partition of a warehouse table, against its table's suite.
 
-Memory: a shard's partition is never held whole.  Only the columns that must be seen together are read
-whole: the index column (failing rows are named by it), the columns of expectations that compare rows
-(uniqueness), those a custom cross-table check reads, and every column but the text ones when the suite
-has derived frames (aggregates over the table).  The frame validated as a whole has every other column as
-an all-null placeholder of its dtype (column-set and type expectations still see it; a null column costs
-next to nothing).  The expectations on the other columns - each judging rows one by one: types, ranges,
-sets, regexes, the PII patterns over every row's full text - and on the derived columns computed from them
-run on batches of ``BATCH_ROWS`` rows of the columns they need (for a warehouse table streamed from its
-Parquet pages), and each one's outcomes on the batches are merged (``merge_chunk``) into its outcome on
-the whole table: same success, counts and failing samples.  An expectation that compares rows on a text
-column (none in the suites) gets the whole column.
+Memory: a shard's partition is never held whole.  For a warehouse table (``validate_table``, Polars engine)
+no column is held whole either, unless a derived frame (an aggregate over the table: ``dedup_clusters``,
+``mixtures``, ``quality_models``) needs every column but the text ones: the expectations that compare rows
+(uniqueness, distinct counts: ``keyed.KEYED``) and the custom cross-table checks run out of core
+(``keyed.KeyedChecks``: the key columns streamed into a scratch DuckDB under a fixed memory limit, which
+spills beyond it), first, and its memory is handed back before the rest; the frame validated as a whole is
+then the row count with every column an all-null placeholder of its dtype (column-set, row-count and type
+expectations still see it; a null column costs next to nothing).  The expectations on the columns -
+each judging rows one by one: types, ranges, sets, regexes, the PII patterns over every row's full text -
+and on the derived columns computed from them run on batches streamed from the Parquet pages: those on a
+text column in batches of ``BATCH_ROWS`` rows, the others in batches of ``NARROW_BATCH_ROWS``; each one's
+outcomes on the batches are merged (``merge_chunk``) into its outcome on the whole table: same success,
+counts and failing samples.  ``validate_frame`` (a frame in memory) and the GX engine read the index column
+(failing rows are named by it), the columns of expectations that compare rows and those of the custom
+checks whole, and stream the others the same way.  An expectation that compares rows on a streamed column
+and that ``KeyedChecks`` cannot evaluate (none in the suites) gets the whole column.
 """
 from __future__ import annotations
 
