@@ -1,5 +1,7 @@
 """Named cross-table checks (Polars anti-joins against documents / signals / decisions / corpus), reported
-in the same result format as the GX expectations."""
+in the same result format as the GX expectations.  These run on frames in memory (``validate_frame``, the GX
+engine); for a warehouse table ``keyed.KeyedChecks`` evaluates the same checks out of core, in DuckDB, with
+the same outcomes."""
 from __future__ import annotations
 
 import time

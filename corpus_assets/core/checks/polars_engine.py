@@ -220,6 +220,26 @@ def _regex_hits(series: pl.Series, pattern: str) -> pl.Series:
     return series.str.contains(_END_ANCHOR.sub(r"\1\\z", pattern))
 
 
+def map_outcome(cfg: Mapping[str, Any], frame_name: str, element_count: int, missing_count: int,
+                unexpected_count: int, ids: Sequence[Any], sample: Sequence[Any]) -> CheckOutcome:
+    """A column map expectation's outcome as GX reports it: `ids` are the index values (as pandas shows
+    them) of the first `SAMPLE_SIZE` failing rows, listed once each, `sample` their values."""
+    unique_ids: list[Any] = []
+    for key in ids:
+        if key not in unique_ids:
+            unique_ids.append(key)
+    outcome = outcome_stub(cfg, frame_name, success=unexpected_count == 0, observed_value=None,
+                           element_count=element_count, missing_count=missing_count, unexpected_count=unexpected_count)
+    outcome.unexpected_ids = jsonable(unique_ids[:SAMPLE_SIZE])
+    outcome.unexpected_values = jsonable([shorten(v) if isinstance(v, str) else v for v in sample][:SAMPLE_SIZE])
+    return outcome
+
+
+def as_pandas_shows(values: list, dtype: pl.DataType) -> list:
+    """`values` (of a column of `dtype`) with null replaced by what pandas holds there, as GX reports them."""
+    return _as_pandas_shows(values, dtype)
+
+
 class _Evaluator:
     def __init__(self, frame: pl.DataFrame, index_column: str | None, parameters: Mapping[str, Any], frame_name: str):
         self.frame = frame
@@ -239,7 +259,6 @@ class _Evaluator:
                    values: pl.Series | Callable[[list[int]], list]) -> CheckOutcome:
         """`unexpected`/`missing`: a boolean per row (missing rows are never unexpected);
         `values`: the column GX lists failing values of, or a function giving them for row positions."""
-        height = self.frame.height
         missing_count = int(missing.sum()) if missing is not None else 0
         rows = unexpected.fill_null(False)
         unexpected_count = int(rows.sum())
@@ -253,15 +272,7 @@ class _Evaluator:
             ids = _as_pandas_shows(index.gather(positions).to_list(), index.dtype) if positions else []
         else:
             ids = positions
-        unique_ids: list[Any] = []
-        for key in ids:
-            if key not in unique_ids:
-                unique_ids.append(key)
-        outcome = outcome_stub(cfg, self.frame_name, success=unexpected_count == 0, observed_value=None,
-                               element_count=height, missing_count=missing_count, unexpected_count=unexpected_count)
-        outcome.unexpected_ids = jsonable(unique_ids[:SAMPLE_SIZE])
-        outcome.unexpected_values = jsonable([shorten(v) if isinstance(v, str) else v for v in sample][:SAMPLE_SIZE])
-        return outcome
+        return map_outcome(cfg, self.frame_name, self.frame.height, missing_count, unexpected_count, ids, sample)
 
     def column_map(self, cfg, column: str, bad_if_present: pl.Expr) -> CheckOutcome:
         """A column map expectation: `bad_if_present` judged on the rows whose value is not missing."""
