@@ -128,6 +128,12 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {c.name: c for c in [
 ]}
 
 
+def unknown_check(name: str) -> CheckOutcome:
+    """The failed outcome of a suite's custom check that no code implements."""
+    return CheckOutcome(name=name, expectation_type="custom_check", success=False, frame="cross-table",
+                        error=f"unknown custom check {name!r}")
+
+
 def _collected(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
@@ -149,8 +155,7 @@ def run_custom_checks(table: str, frame: pl.DataFrame | pl.LazyFrame,
     for name in checks:
         check = CUSTOM_CHECKS.get(name)
         if check is None:
-            outcomes.append(CheckOutcome(name=name, expectation_type="custom_check", success=False,
-                                         frame="cross-table", error=f"unknown custom check {name!r}"))
+            outcomes.append(unknown_check(name))
             continue
         lacking = [t for t in check.needs if t not in others or others[t] is None]
         if lacking:

@@ -225,7 +225,7 @@ class KeyedChecks:
     def custom_checks(self, checks: Mapping[str, str], columns: Sequence[str]) -> SuiteResult:
         """The suite's custom checks (``{name: check group}``), as ``cross_table.run_custom_checks`` reports
         them: a check whose other table does not exist is skipped, one that raises is an error."""
-        from corpus_assets.core.checks.cross_table import CUSTOM_CHECKS
+        from corpus_assets.core.checks.cross_table import CUSTOM_CHECKS, unknown_check
 
         started = time.perf_counter()
         needs: dict[str, list[str]] = {}  # each other table loaded once, with the columns of all its checks
@@ -236,8 +236,7 @@ class KeyedChecks:
         for check_name in checks:
             check = CUSTOM_CHECKS.get(check_name)
             if check is None:
-                outcomes.append(CheckOutcome(name=check_name, expectation_type="custom_check", success=False,
-                                             frame="cross-table", error=f"unknown custom check {check_name!r}"))
+                outcomes.append(unknown_check(check_name))
                 continue
             lacking = [t for t in check.needs
                        if not table_exists(table_uri(self.root, t), self.storage_options)]
