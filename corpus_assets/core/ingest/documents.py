@@ -168,6 +168,12 @@ def iter_shard_documents(source: CrawlSource, shard: Shard, files: list[str], se
         rows.extend(extracted)
         extracted.clear()
 
+    def batches(final: bool = False) -> Iterator[pa.RecordBatch]:
+        """Record batches of exactly `batch_rows` rows (the last, when `final`, of the rest)."""
+        while len(rows) >= settings.batch_rows or (final and rows):
+            yield pa.RecordBatch.from_pylist(rows[:settings.batch_rows], schema=DOCUMENTS_SCHEMA)
+            del rows[:settings.batch_rows]
+
     for number, warc_path in enumerate(files, 1):
         stats.files += 1
         with source.open(warc_path) as stream:
@@ -187,9 +193,7 @@ def iter_shard_documents(source: CrawlSource, shard: Shard, files: list[str], se
                     extracted.append(row)
                     if len(extracted) >= LANGID_BATCH:
                         identify()
-                    while len(rows) >= settings.batch_rows:
-                        yield pa.RecordBatch.from_pylist(rows[:settings.batch_rows], schema=DOCUMENTS_SCHEMA)
-                        del rows[:settings.batch_rows]
+                    yield from batches()
             except WarcDamaged as exc:
                 message = f"{warc_path}: {exc} (kept the {file_records} records before it)"
                 stats.damaged_files.append(message)
@@ -197,8 +201,7 @@ def iter_shard_documents(source: CrawlSource, shard: Shard, files: list[str], se
         identify()  # the file's last rows (or those before its damage)
         progress(f"file {number}/{len(files)} {warc_path}: {stats.records_read} records, "
                  f"{stats.documents} documents, {stats.documents / max(stats.seconds, 1e-9):.0f} docs/s")
-    for start in range(0, len(rows), settings.batch_rows):
-        yield pa.RecordBatch.from_pylist(rows[start:start + settings.batch_rows], schema=DOCUMENTS_SCHEMA)
+    yield from batches(final=True)
 
 
 def empty_reason(stats: ShardStats) -> str:
