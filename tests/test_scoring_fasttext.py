@@ -85,10 +85,12 @@ def test_a_fresh_process_trains_the_same_model(labelled, tmp_path):
     assert np.array_equal(predict_positive(fresh, texts), train_classifier(texts, labels, params).predict_positive(texts))
 
 
-def test_the_training_process_gets_huge_pages_and_keeps_other_glibc_tunables(monkeypatch):
+def test_the_training_process_gets_the_work_settings_and_keeps_other_glibc_tunables(monkeypatch):
     # the model is the same bit for bit: test_a_fresh_process_trains_the_same_model trains without them
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.check=0")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     assert _training_env()["GLIBC_TUNABLES"] == "glibc.malloc.check=0:glibc.malloc.hugetlb=1"
+    assert _training_env()["OPENBLAS_NUM_THREADS"] == "1"
     monkeypatch.delenv("GLIBC_TUNABLES")
     assert _training_env()["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0")  # the user's own choice stays

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from corpus_assets.cli.common import CliError, mixtures_folder, source_uri, warehouse_root
-from corpus_assets.core.huge_pages import with_huge_pages
+from corpus_assets.core.work_env import with_work_settings
 
 SHUTDOWN_GRACE_SECONDS = 30
 # the code location, named as the project names it (pyproject.toml [tool.dg.project])
@@ -49,7 +49,7 @@ def run_ui(args) -> None:
     home = prepare_dagster_home(warehouse)
     workspace = home / "workspace.yaml"
     workspace.write_text(WORKSPACE)
-    env = {**with_huge_pages(os.environ), "CORPUS_WAREHOUSE": warehouse, "CORPUS_SOURCE": source_uri(args.source),
+    env = {**with_work_settings(os.environ), "CORPUS_WAREHOUSE": warehouse, "CORPUS_SOURCE": source_uri(args.source),
            "CORPUS_MIXTURES": mixtures_folder(args.mixtures), "DAGSTER_HOME": str(home)}
     command = [_dg_command(), "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)]
     print(f"warehouse {warehouse}\ndagster home {home}\n" + " ".join(command), flush=True)

@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from corpus_assets.core.huge_pages import with_huge_pages
+from corpus_assets.core.work_env import with_work_settings
 
 POSITIVE = "__label__1"
 NEGATIVE = "__label__0"
@@ -179,11 +179,12 @@ def train_classifiers(texts: Sequence[str], labels: Sequence[int] | np.ndarray, 
 
 
 def _training_env() -> dict[str, str]:
-    """The training process' environment: this code importable (also from a checkout), and huge pages for
-    malloc (`core/huge_pages.py`): each fit allocates fastText's 30M-entry word table (120 MB), zeroed by the
-    kernel and probed once per token and epoch, ~15 % less CPU per fit on huge pages, same model."""
+    """The training process' environment: this code importable (also from a checkout), and the work settings
+    (`core/work_env.py`): huge pages for malloc (each fit allocates fastText's 30M-entry word table, 120 MB,
+    zeroed by the kernel and probed once per token and epoch: ~15 % less CPU per fit, same model) and one
+    OpenBLAS thread."""
     package_root = str(Path(__file__).resolve().parents[3])
-    return with_huge_pages({**os.environ, "PYTHONPATH": os.pathsep.join(
+    return with_work_settings({**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [package_root, os.environ.get("PYTHONPATH")]))})
 
 
