@@ -68,3 +68,36 @@ def test_workers_replace_only_dagsters_default_storage_and_compute_logs(tmp_path
     instance = dg.DagsterInstance.from_ref(default)
     assert type(instance.compute_log_manager).__name__ == "NoOpComputeLogManager"
     instance.dispose()
+
+
+READ_ONCE_SCRIPT = """
+import json, sqlite3, sys
+import dagster as dg
+from alembic.script import base
+from corpus_assets.cli.instance import worker_instance_ref
+
+reads = []
+read_revisions = base.ScriptDirectory._load_revisions
+base.ScriptDirectory._load_revisions = lambda self: (reads.append(self.dir), read_revisions(self))[1]
+home = sys.argv[1]
+instance = dg.DagsterInstance.from_ref(worker_instance_ref(home))
+instance.event_log_storage._open("a_run")
+count = len(reads)
+print(json.dumps({"reads": count, "head": base.ScriptDirectory(reads[0]).get_current_head()}))
+"""
+
+
+def test_a_worker_reads_dagsters_migration_scripts_once_and_stamps_every_database_at_their_head(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    done = subprocess.run([sys.executable, "-c", READ_ONCE_SCRIPT, str(home)], capture_output=True, text=True,
+                          check=True)
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["reads"] == 1  # Dagster's run, event log and schedule storages share one directory's scripts
+    databases = [home / "history" / "runs.db", home / "history" / "runs" / "index.db",
+                 home / "history" / "runs" / "a_run.db", home / "schedules" / "schedules.db"]
+    assert {alembic_revision(path) for path in databases} == {state["head"]}
