@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from corpus_assets.core.work_env import work_settings_for_children
+from corpus_assets.core.work_env import environment_set, work_settings_for_children
 
 if TYPE_CHECKING:  # pragma: no cover
     import dagster as dg
@@ -176,18 +176,11 @@ class InProcessPool(Executor):
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         future: Future = Future()
-        previous = {key: os.environ.get(key) for key in self.env}
-        os.environ.update(self.env)
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # reported like a crashed worker
-            future.set_exception(exc)
-        finally:
-            for key, value in previous.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        with environment_set(self.env):
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except Exception as exc:  # reported like a crashed worker
+                future.set_exception(exc)
         return future
 
 

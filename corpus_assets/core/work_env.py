@@ -13,6 +13,7 @@ processes start; a setting the user made is kept as it is.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,11 +35,10 @@ def with_work_settings(env: Mapping[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def work_settings_for_children() -> Iterator[None]:
-    """Processes started in the block (e.g. a pool's workers) get the work settings; this one's
-    environment is restored after."""
-    before = {name: os.environ.get(name) for name in (TUNABLES, BLAS_THREADS)}
-    os.environ.update(with_work_settings(os.environ))
+def environment_set(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in this process' environment for the block; what was there before is restored after."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -47,3 +47,10 @@ def work_settings_for_children() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def work_settings_for_children() -> "contextlib.AbstractContextManager[None]":
+    """Processes started in the block (e.g. a pool's workers) get the work settings; this one's
+    environment is restored after."""
+    settings = with_work_settings(os.environ)
+    return environment_set({name: settings[name] for name in (TUNABLES, BLAS_THREADS)})
