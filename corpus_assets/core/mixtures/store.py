@@ -19,7 +19,7 @@ import pyarrow.fs as pafs
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
-from corpus_assets.core.lake.delta_tables import replace_partition_frame, table_exists
+from corpus_assets.core.lake.delta_tables import commit_history, replace_partition_frame, table_exists
 from corpus_assets.core.mixtures.build import MixtureBuild, build_mixture
 from corpus_assets.core.mixtures.errors import MixtureBuildError
 from corpus_assets.core.mixtures.inputs import open_corpus
@@ -118,8 +118,7 @@ def build_versions(warehouse: str, name: str, storage_options: dict[str, str] | 
     if not table_exists(mixtures_uri(warehouse), storage_options):
         return []
     predicate = f"{PARTITION_COLUMN} = '{name}'"
-    history = DeltaTable(mixtures_uri(warehouse), storage_options=storage_options or None).history()
-    return sorted(entry["version"] for entry in history
+    return sorted(entry["version"] for entry in commit_history(mixtures_uri(warehouse), storage_options)
                   if (entry.get("operationParameters") or {}).get("predicate") == predicate)
 
 
