@@ -219,7 +219,9 @@ def _derived_frames(frame: pl.DataFrame, settings: SuiteSettings,
     frame_errors: dict[str, str] = {}
     for name, fspec in settings.derived_frames.items():
         try:
-            frames[name] = pl.SQLContext(frames={"self": frame, **tables}).execute(fspec["sql"], eager=True)
+            derived = pl.SQLContext(frames={"self": frame, **tables}).execute(fspec["sql"], eager=True)
+            # a GROUP BY's row order varies from run to run: sorted, the failing rows a report samples do not
+            frames[name] = derived.sort(derived.columns, nulls_last=True)
         except Exception as exc:  # noqa: BLE001
             frame_errors[name] = f"derived frame {name} failed: {exc}"
     return frames, frame_errors
