@@ -343,7 +343,7 @@ class _Evaluator:
     def _column_values_to_be_in_set(self, cfg, kwargs) -> CheckOutcome:
         column = kwargs["column"]
         values = pl.Series(list(self.arg(kwargs, "value_set")), dtype=self.frame.schema[column], strict=False)
-        return self.column_map(cfg, column, ~pl.col(column).is_in(values))
+        return self.column_map(cfg, column, ~pl.col(column).is_in(values.implode()))  # the set, not row by row
 
     def _column_values_to_be_unique(self, cfg, kwargs) -> CheckOutcome:
         column = kwargs["column"]

@@ -109,7 +109,7 @@ def read_partition(table_uri: str, partition: dict[str, str], columns: list[str]
 def partition_files(table_uri: str, partition: dict[str, str], storage_options: dict[str, str] | None = None) -> list[str]:
     """URIs of the Parquet files holding one partition, from the Delta log."""
     dt = DeltaTable(table_uri, storage_options=storage_options or None)
-    return dt.file_uris(partition_filters=[(k, "=", v) for k, v in partition.items()])
+    return dt.file_uris(file_pruning_predicate=[(k, "=", v) for k, v in partition.items()])
 
 
 def iter_file_batches(files: list[str], partition: dict[str, str], columns: list[str] | None = None,
