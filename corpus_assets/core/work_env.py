@@ -13,10 +13,9 @@ processes start; a setting the user made is kept as it is.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 TUNABLES = "GLIBC_TUNABLES"
 HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
@@ -49,7 +48,7 @@ def environment_set(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def work_settings_for_children() -> "contextlib.AbstractContextManager[None]":
+def work_settings_for_children() -> AbstractContextManager[None]:
     """Processes started in the block (e.g. a pool's workers) get the work settings; this one's
     environment is restored after."""
     settings = with_work_settings(os.environ)
